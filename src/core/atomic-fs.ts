@@ -1,0 +1,60 @@
+/**
+ * @module Writes that never leave a half-written result: files and folders are written under a
+ * temporary name beside the target and renamed into place only when complete.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+function tempSibling(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `data` to `path` atomically (temp file + rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempSibling(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Fills a fresh temporary folder with `fill(tmpDir)` and then moves it to `target`, replacing any
+ * previous folder there only after the new one is complete. On failure the temporary folder is
+ * removed and the old target is untouched.
+ */
+export async function writeDirAtomic(target: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempSibling(target);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = `${tmp}.old`;
+  let movedOld = false;
+  try {
+    await rename(target, old);
+    movedOld = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    if (movedOld) await rename(old, target);
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (movedOld) await rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,57 @@
+/**
+ * @module Every error rtrec raises on purpose: one table of stable codes, each with the HTTP status a
+ * server maps it to and a one-line description (docs/errors.md lists exactly these codes; a test checks).
+ * Messages say what went wrong, where (file, line, field) and why.
+ */
+
+export const ERROR_CODES = {
+  RTREC_ERR_CONFIG_INVALID: { status: 400, description: 'A command-line flag, environment variable or option has a value that cannot be used.' },
+  RTREC_ERR_DATA_NOT_FOUND: { status: 404, description: 'A data file or folder does not exist or cannot be read.' },
+  RTREC_ERR_DATA_EMPTY: { status: 400, description: 'A data file holds no rows.' },
+  RTREC_ERR_DATA_BAD_ROW: { status: 400, description: 'A row of a data file has the wrong number of columns, a missing field or a value of the wrong type.' },
+  RTREC_ERR_DATA_UNKNOWN_FORMAT: { status: 400, description: 'The format of a data file or folder cannot be recognised.' },
+  RTREC_ERR_DATA_DOWNLOAD: { status: 502, description: 'Downloading a data set failed (network, HTTP status or checksum mismatch).' },
+  RTREC_ERR_SPLIT_INVALID: { status: 400, description: 'A split was asked for with impossible parameters.' },
+  RTREC_ERR_MODEL_NOT_FOUND: { status: 404, description: 'A model folder does not exist or has no manifest.' },
+  RTREC_ERR_MODEL_CORRUPT: { status: 500, description: 'A model folder is incomplete or its files do not match its manifest.' },
+  RTREC_ERR_MODEL_UNKNOWN_TYPE: { status: 400, description: 'The model type is not one rtrec knows.' },
+  RTREC_ERR_MODEL_NOT_FITTED: { status: 503, description: 'A model was used before it was trained or loaded.' },
+  RTREC_ERR_MODEL_UNSUPPORTED: { status: 400, description: 'The model cannot do what was asked (for example rating prediction from a ranking-only model).' },
+  RTREC_ERR_MODEL_FIT_ABORTED: { status: 499, description: 'Training was cancelled before it finished.' },
+  RTREC_ERR_EVAL_INPUT: { status: 400, description: 'Truth or prediction input to an evaluation is unusable.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface RecErrorDetails {
+  /** File the problem is in, when there is one. */
+  file?: string;
+  /** 1-based line number in that file. */
+  line?: number;
+  /** Any further machine-readable context. */
+  [key: string]: unknown;
+}
+
+/** An expected, explainable failure: the CLI prints `code: message` and exits non-zero; the server answers with its status. */
+export class RecError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: RecErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: RecErrorDetails } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RecError';
+    this.code = code;
+    this.statusCode = ERROR_CODES[code].status;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isRecError(err: unknown): err is RecError {
+  return err instanceof RecError;
+}
+
+/** `file:line: message` — the location prefix every data error uses. */
+export function atLocation(file: string, line: number | undefined, message: string): string {
+  return line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`;
+}
