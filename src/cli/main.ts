@@ -5,8 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { isRecError } from '../core/errors.js';
 import { COMMANDS } from './commands/index.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('rtrec')
