@@ -127,3 +127,25 @@ export function selectRows(source: Interactions, rows: Int32Array | readonly num
   }
   return { users: source.users, items: source.items, length: n, user, item, rating, timestamp };
 }
+
+/**
+ * The same rows expressed in other id maps: each row's user and item ids are looked up (and added
+ * when new) in `users` and `items`, which grow in place. With fresh maps this compacts a subset (for
+ * example a train split) to the ids it actually uses; with a clone of a model's maps it indexes a
+ * test set the way the model does.
+ */
+export function reindex(source: Interactions, users: IdMap = new IdMap(), items: IdMap = new IdMap()): Interactions {
+  const userMap = new Int32Array(source.users.size).fill(-1);
+  const itemMap = new Int32Array(source.items.size).fill(-1);
+  const n = source.length;
+  const user = new Int32Array(n);
+  const item = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const u = source.user[r], i = source.item[r];
+    if (userMap[u] < 0) userMap[u] = users.getOrAdd(source.users.idOf(u));
+    if (itemMap[i] < 0) itemMap[i] = items.getOrAdd(source.items.idOf(i));
+    user[r] = userMap[u];
+    item[r] = itemMap[i];
+  }
+  return { users, items, length: n, user, item, rating: source.rating, timestamp: source.timestamp };
+}
