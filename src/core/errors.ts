@@ -19,6 +19,20 @@ export const ERROR_CODES = {
   RTREC_ERR_MODEL_UNSUPPORTED: { status: 400, description: 'The model cannot do what was asked (for example rating prediction from a ranking-only model).' },
   RTREC_ERR_MODEL_FIT_ABORTED: { status: 499, description: 'Training was cancelled before it finished.' },
   RTREC_ERR_EVAL_INPUT: { status: 400, description: 'Truth or prediction input to an evaluation is unusable.' },
+  RTREC_ERR_STORE_UNAVAILABLE: { status: 503, description: 'The online store cannot be reached or did not answer in time.' },
+  RTREC_ERR_STORE_NO_ACTIVE_VERSION: { status: 503, description: 'The online store holds no active published version yet (run rtrec publish).' },
+  RTREC_ERR_STORE_VERSION_NOT_FOUND: { status: 404, description: 'No published version with that number exists in the online store.' },
+  RTREC_ERR_STORE_VERSION_NOT_READY: { status: 409, description: 'The version cannot be activated or changed in its current state (still being written, failed, or active).' },
+  RTREC_ERR_STORE_VERIFY_FAILED: { status: 500, description: 'A freshly written version did not read back as written (counts or sample checksum differ); it was discarded.' },
+  RTREC_ERR_STORE_CORRUPT: { status: 500, description: 'A value in the online store cannot be decoded.' },
+  RTREC_ERR_HTTP_VALIDATION: { status: 400, description: 'A request parameter, query string or body field is missing, unknown, malformed or out of range.' },
+  RTREC_ERR_HTTP_MALFORMED_BODY: { status: 400, description: 'The request body is not valid JSON.' },
+  RTREC_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body has a content type other than application/json.' },
+  RTREC_ERR_HTTP_PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than the configured body limit.' },
+  RTREC_ERR_HTTP_NOT_FOUND: { status: 404, description: 'No such route, or the item asked for is not in the active version.' },
+  RTREC_ERR_HTTP_UNAUTHORIZED: { status: 401, description: 'The route needs an API key (x-api-key or Authorization: Bearer) and none, or a wrong one, was given.' },
+  RTREC_ERR_HTTP_RATE_LIMITED: { status: 429, description: 'The client sent more requests than its rate limit allows; retry after the time in retry-after.' },
+  RTREC_ERR_HTTP_INTERNAL: { status: 500, description: 'An unexpected server error; the server log holds the details under the request id.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

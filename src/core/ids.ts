@@ -16,6 +16,11 @@ export class IdMap {
     return map;
   }
 
+  /** An independent copy: growing it leaves this map as it is. */
+  clone(): IdMap {
+    return IdMap.fromArray(this.#ids);
+  }
+
   get size(): number {
     return this.#ids.length;
   }

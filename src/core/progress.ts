@@ -59,3 +59,23 @@ export function createProgress(label: string, total: number, options: ProgressOp
     },
   };
 }
+
+/**
+ * A bar over training iterations, created at the first iteration event (when the total is known),
+ * showing the loss when the model reports one.
+ */
+export function iterationProgress(label: string, enabled: boolean): {
+  onIteration: (e: { iteration: number; total: number; loss?: number }) => void;
+  stop: () => void;
+} {
+  let bar: Progress | undefined;
+  return {
+    onIteration(e) {
+      bar ??= createProgress(label, e.total, { enabled, extra: ['loss'] });
+      bar.update(e.iteration, { loss: e.loss === undefined ? '' : e.loss.toFixed(4) });
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { describe, it, expect } from 'vitest';
+import { createRng } from '../core/rng.js';
+import { choleskyFactor, choleskySolve } from './cholesky.js';
+import { solveDense } from './reference.js';
+
+function randomSpd(n: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  const m = Float64Array.from({ length: n * n }, () => rng.normal());
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += m[i * n + p] * m[j * n + p];
+      a[i * n + j] = s + (i === j ? 0.5 : 0);
+    }
+  }
+  return a;
+}
+
+describe('cholesky', () => {
+  it('solves a hand-computed 2×2 system', () => {
+    // [4 2; 2 3] x = [2; 1]  →  x = [0.5, 0]
+    const a = new Float64Array([4, 2, 2, 3]);
+    const b = new Float64Array([2, 1]);
+    expect(choleskyFactor(a, 2)).toBe(true);
+    choleskySolve(a, 2, b);
+    expect(b[0]).toBeCloseTo(0.5, 12);
+    expect(b[1]).toBeCloseTo(0, 12);
+  });
+
+  for (const n of [1, 3, 10, 37]) {
+    it(`matches Gaussian elimination on a random SPD ${n}×${n} system`, () => {
+      const a = randomSpd(n, n);
+      const b = Float64Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+      const expected = solveDense(a, n, b);
+      const l = a.slice();
+      expect(choleskyFactor(l, n)).toBe(true);
+      const x = b.slice();
+      choleskySolve(l, n, x);
+      for (let i = 0; i < n; i++) expect(x[i]).toBeCloseTo(expected[i], 8);
+    });
+  }
+
+  it('reports a matrix that is not positive definite', () => {
+    expect(choleskyFactor(new Float64Array([1, 2, 2, 1]), 2)).toBe(false);
+    expect(choleskyFactor(new Float64Array([0, 0, 0, 1]), 2)).toBe(false);
+  });
+});

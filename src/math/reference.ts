@@ -1,0 +1,51 @@
+/**
+ * @module Slow, obviously-correct oracles for tests of the numeric kernels: dense Gaussian
+ * elimination and brute-force least-squares objectives. Never used on a hot path.
+ */
+
+/**
+ * Solves the dense n×n system a·x = b by Gaussian elimination with partial pivoting. Inputs are
+ * not modified; returns x (NaN entries when a is singular).
+ */
+export function solveDense(a: ArrayLike<number>, n: number, b: ArrayLike<number>): Float64Array {
+  const m = Float64Array.from({ length: n * n }, (_, i) => a[i]);
+  const x = Float64Array.from({ length: n }, (_, i) => b[i]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]) > Math.abs(m[pivot * n + col])) pivot = r;
+    if (m[pivot * n + col] === 0) return new Float64Array(n).fill(NaN);
+    if (pivot !== col) {
+      for (let c = 0; c < n; c++) {
+        const t = m[col * n + c];
+        m[col * n + c] = m[pivot * n + c];
+        m[pivot * n + c] = t;
+      }
+      const t = x[col];
+      x[col] = x[pivot];
+      x[pivot] = t;
+    }
+    for (let r = col + 1; r < n; r++) {
+      const f = m[r * n + col] / m[col * n + col];
+      if (f === 0) continue;
+      for (let c = col; c < n; c++) m[r * n + c] -= f * m[col * n + c];
+      x[r] -= f * x[col];
+    }
+  }
+  for (let r = n - 1; r >= 0; r--) {
+    let s = x[r];
+    for (let c = r + 1; c < n; c++) s -= m[r * n + c] * x[c];
+    x[r] = s / m[r * n + r];
+  }
+  return x;
+}
+
+/** ½xᵀAx − bᵀx for a dense row-major n×n A: the quadratic that normal equations minimise. */
+export function quadraticObjective(a: ArrayLike<number>, n: number, b: ArrayLike<number>, x: ArrayLike<number>): number {
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    let ax = 0;
+    for (let j = 0; j < n; j++) ax += a[i * n + j] * x[j];
+    q += 0.5 * x[i] * ax - b[i] * x[i];
+  }
+  return q;
+}

@@ -1,0 +1,141 @@
+/**
+ * @module What explicit and implicit ALS share once fitted: user and item factors (flat row-major
+ * Float32Array), scoring a user against every item, dot-product prediction, cosine item similarity
+ * with lazily cached item norms, state export, and validation of restored arrays. Subclasses add fit
+ * and fold-in (scoreInteractions).
+ */
+import { RecError } from '../core/errors.js';
+import type { HyperParameters, ModelState, ModelType } from './recommender.js';
+
+export abstract class MfModel {
+  abstract readonly type: ModelType;
+  readonly hyperParameters: HyperParameters;
+  readonly rank: number;
+  protected userFactors: Float32Array | null = null;
+  protected itemFactors: Float32Array | null = null;
+  private itemNorms: Float32Array | null = null;
+
+  protected constructor(hyperParameters: HyperParameters, rank: number) {
+    this.hyperParameters = hyperParameters;
+    this.rank = rank;
+  }
+
+  get numUsers(): number {
+    return this.userFactors ? this.userFactors.length / this.rank : 0;
+  }
+
+  get numItems(): number {
+    return this.itemFactors ? this.itemFactors.length / this.rank : 0;
+  }
+
+  /** Installs fitted or restored factors and drops every cache derived from the old ones. */
+  protected setFactors(userFactors: Float32Array, itemFactors: Float32Array): void {
+    this.userFactors = userFactors;
+    this.itemFactors = itemFactors;
+    this.itemNorms = null;
+    this.onFactorsChanged();
+  }
+
+  /** Hook for subclasses that cache something derived from the factors. */
+  protected onFactorsChanged(): void {}
+
+  protected fitted(): { users: Float32Array; items: Float32Array } {
+    if (!this.userFactors || !this.itemFactors) {
+      throw new RecError('RTREC_ERR_MODEL_NOT_FITTED', `${this.type} model used before fit() or restore()`);
+    }
+    return { users: this.userFactors, items: this.itemFactors };
+  }
+
+  /** out[i] = x_uᵀ y_i for every item (length numItems). */
+  scoreUser(userIdx: number, out: Float32Array): void {
+    const { users } = this.fitted();
+    if (!(userIdx >= 0 && userIdx < this.numUsers)) throw new RangeError(`user index ${userIdx} outside [0, ${this.numUsers})`);
+    this.scoreVector(users, userIdx * this.rank, out);
+  }
+
+  /** out[i] = vᵀ y_i where v = vec[offset .. offset + rank). */
+  protected scoreVector(vec: ArrayLike<number>, offset: number, out: Float32Array): void {
+    const { items } = this.fitted();
+    const k = this.rank;
+    const n = this.numItems;
+    if (out.length < n) throw new RangeError(`output length ${out.length} < number of items ${n}`);
+    if (k % 4 !== 0) {
+      for (let i = 0, o = 0; i < n; i++, o += k) {
+        let s = 0;
+        for (let a = 0; a < k; a++) s += vec[offset + a] * items[o + a];
+        out[i] = s;
+      }
+      return;
+    }
+    for (let i = 0, o = 0; i < n; i++, o += k) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let a = 0; a < k; a += 4) {
+        s0 += vec[offset + a] * items[o + a];
+        s1 += vec[offset + a + 1] * items[o + a + 1];
+        s2 += vec[offset + a + 2] * items[o + a + 2];
+        s3 += vec[offset + a + 3] * items[o + a + 3];
+      }
+      out[i] = s0 + s1 + s2 + s3;
+    }
+  }
+
+  /** x_uᵀ y_i; NaN when either index is out of range. */
+  predict(userIdx: number, itemIdx: number): number {
+    const { users, items } = this.fitted();
+    if (!(userIdx >= 0 && userIdx < this.numUsers && itemIdx >= 0 && itemIdx < this.numItems)) return NaN;
+    const k = this.rank;
+    const uo = userIdx * k, io = itemIdx * k;
+    let s = 0;
+    for (let a = 0; a < k; a++) s += users[uo + a] * items[io + a];
+    return s;
+  }
+
+  /** Cosine similarity of item factors; 0 where either item has a zero factor. */
+  scoreSimilarItems(itemIdx: number, out: Float32Array): void {
+    const { items } = this.fitted();
+    if (!(itemIdx >= 0 && itemIdx < this.numItems)) throw new RangeError(`item index ${itemIdx} outside [0, ${this.numItems})`);
+    const norms = this.getItemNorms();
+    this.scoreVector(items, itemIdx * this.rank, out);
+    const own = norms[itemIdx];
+    for (let i = 0; i < this.numItems; i++) {
+      const d = own * norms[i];
+      out[i] = d > 0 ? out[i] / d : 0;
+    }
+  }
+
+  private getItemNorms(): Float32Array {
+    if (this.itemNorms) return this.itemNorms;
+    const { items } = this.fitted();
+    const k = this.rank;
+    const norms = new Float32Array(this.numItems);
+    for (let i = 0; i < norms.length; i++) {
+      let s = 0;
+      for (let a = 0; a < k; a++) s += items[i * k + a] * items[i * k + a];
+      norms[i] = Math.sqrt(s);
+    }
+    this.itemNorms = norms;
+    return norms;
+  }
+
+  exportState(): ModelState {
+    const { users, items } = this.fitted();
+    return { arrays: { userFactors: users.slice(), itemFactors: items.slice() }, values: {} };
+  }
+
+  /** Checks and installs exported factors (copies, so the state object can be reused). */
+  protected restoreFactors(numUsers: number, numItems: number, state: ModelState): void {
+    const users = state.arrays.userFactors;
+    const items = state.arrays.itemFactors;
+    const k = this.rank;
+    if (!(users instanceof Float32Array) || !(items instanceof Float32Array)) {
+      throw new RecError('RTREC_ERR_MODEL_CORRUPT', `${this.type} state needs Float32Array arrays 'userFactors' and 'itemFactors'`);
+    }
+    if (users.length !== numUsers * k || items.length !== numItems * k) {
+      throw new RecError(
+        'RTREC_ERR_MODEL_CORRUPT',
+        `${this.type} factors have ${users.length} and ${items.length} values; expected ${numUsers}×${k} and ${numItems}×${k}`,
+      );
+    }
+    this.setFactors(users.slice(), items.slice());
+  }
+}
