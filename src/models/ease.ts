@@ -34,7 +34,8 @@ export interface EaseParams {
   readonly maxItems: number;
 }
 
-export const EASE_DEFAULTS: EaseParams = { lambda: 500, binarize: true, maxItems: 20_000 };
+// Tuned by `npm run bench:tune` (3 validation folds carved from the MovieLens 100K benchmark train split; BENCHMARKS.md, section tune): best nDCG@10.
+export const EASE_DEFAULTS: EaseParams = { lambda: 700, binarize: true, maxItems: 20_000 };
 
 interface EaseFitted {
   readonly numUsers: number;

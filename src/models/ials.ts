@@ -25,8 +25,8 @@ export const IALS_PARAMS: ParamSpec = {
   seed: { kind: 'int', min: 0, description: 'Seed of the factor initialisation.' },
 };
 
-// Provisional: best of a small grid on a random 80/20 split of MovieLens 100K (precision@10); to be retuned.
-export const IALS_DEFAULTS: HyperParameters = { rank: 32, iterations: 15, reg: 30, alpha: 1, cgSteps: 3, seed: DEFAULT_SEED };
+// Tuned by `npm run bench:tune` (3 validation folds carved from the MovieLens 100K benchmark train split; BENCHMARKS.md, section tune): best nDCG@10.
+export const IALS_DEFAULTS: HyperParameters = { rank: 16, iterations: 15, reg: 50, alpha: 3, cgSteps: 3, seed: DEFAULT_SEED };
 
 class IalsModel extends MfModel implements Recommender {
   readonly type = 'ials' as const;
