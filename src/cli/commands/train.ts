@@ -1,0 +1,114 @@
+/**
+ * @module `rtrec train`: load a data set, fit a model with its tuned defaults (or the given
+ * hyper-parameters), optionally evaluate it on a test file, and save the model folder.
+ */
+import type { Command } from 'commander';
+import { RecError } from '../../core/errors.js';
+import { iterationProgress, progressEnabledByDefault } from '../../core/progress.js';
+import { saveModel } from '../../models/model-io.js';
+import { MODEL_TYPES, type HyperParameters, type ModelType } from '../../models/recommender.js';
+import { getFactory } from '../../models/registry.js';
+import { trainModel } from '../../jobs/train.js';
+import { evaluateModel, metricsTable } from '../../jobs/evaluate-model.js';
+import { loadDataset } from '../../data/load-dataset.js';
+import { emit, formatTable, parseChoice, parseIntOption, parseNumberOption } from '../kit.js';
+import { addLoadOptions, loadOptionsFrom } from './data.js';
+
+/** Hyper-parameter flags: flag name → (hyper-parameter name, parser). Models ignore names they do not have. */
+const HYPER_FLAGS = {
+  rank: { name: 'rank', parse: parseIntOption('--rank', 1, 1024), help: 'latent factors (als, ials)' },
+  iterations: { name: 'iterations', parse: parseIntOption('--iterations', 1, 1000), help: 'training iterations (als, ials)' },
+  reg: { name: 'reg', parse: parseNumberOption('--reg', 0), help: 'L2 regularisation (als: regParam scaled by counts, ials: lambda)' },
+  alpha: { name: 'alpha', parse: parseNumberOption('--alpha', 0), help: 'confidence scale for implicit feedback (ials)' },
+  lambda: { name: 'lambda', parse: parseNumberOption('--lambda', 0), help: 'L2 regularisation of EASE (ease)' },
+  seed: { name: 'seed', parse: parseIntOption('--seed', 0, 2 ** 32 - 1), help: 'random seed' },
+} as const;
+
+interface TrainFlags {
+  data: string;
+  model: ModelType;
+  out: string;
+  test?: string;
+  k: number;
+  threads?: number;
+  json?: boolean;
+  [flag: string]: unknown;
+}
+
+export function registerTrainCommand(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('Fit a model on a data set and save it (defaults are the tuned hyper-parameters)')
+    .requiredOption('--data <path>', 'data folder (MovieLens) or interactions file (CSV/TSV/JSONL)')
+    .option('--model <type>', `model type: ${MODEL_TYPES.join(', ')}`, parseChoice('--model', MODEL_TYPES), 'ials' as ModelType)
+    .requiredOption('--out <dir>', 'folder to write the model to (replaced atomically)')
+    .option('--test <file>', 'evaluate on this test file after training and store the metrics in the model')
+    .option('--k <n>', 'cut-off for ranking metrics with --test', parseIntOption('--k', 1, 1000), 10)
+    .option('--threads <n>', 'worker threads (default: all cores)', parseIntOption('--threads', 1, 256))
+    .option('--json', 'print the result as JSON');
+  for (const [flag, spec] of Object.entries(HYPER_FLAGS)) cmd.option(`--${flag} <value>`, spec.help, spec.parse);
+  addLoadOptions(cmd);
+  cmd.action(async (flags: TrainFlags) => {
+    await runTrain(flags);
+  });
+}
+
+function hyperParametersFrom(flags: TrainFlags): HyperParameters {
+  const factory = getFactory(flags.model);
+  const out: Record<string, number> = {};
+  for (const [flag, spec] of Object.entries(HYPER_FLAGS)) {
+    const value = flags[flag];
+    if (value === undefined) continue;
+    if (!(spec.name in factory.defaults)) {
+      throw new RecError('RTREC_ERR_CONFIG_INVALID', `--${flag} does not apply to model '${flags.model}' (its hyper-parameters: ${Object.keys(factory.defaults).join(', ')})`);
+    }
+    out[spec.name] = value as number;
+  }
+  return out;
+}
+
+async function runTrain(flags: TrainFlags): Promise<void> {
+  const hyperParameters = hyperParametersFrom(flags);
+  const log = (line: string) => { if (!flags.json) process.stderr.write(`${line}\n`); };
+  const dataset = await loadDataset(flags.data, loadOptionsFrom(flags));
+  const x = dataset.interactions;
+  log(`loaded ${x.length} interactions, ${x.users.size} users, ${x.items.size} items from ${dataset.source}`);
+
+  const bar = iterationProgress(`train ${flags.model}`, !flags.json && progressEnabledByDefault());
+  const model = await trainModel(dataset, {
+    type: flags.model,
+    hyperParameters,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    onIteration: bar.onIteration,
+  });
+  bar.stop();
+
+  let metrics: Record<string, number> | undefined;
+  if (flags.test) {
+    // Clones: test-only ids get indices past the model's without changing the model's own maps.
+    const test = await loadDataset(flags.test, { ...loadOptionsFrom(flags), users: x.users.clone(), items: x.items.clone() });
+    metrics = evaluateModel(model, test.interactions, { k: flags.k, showProgress: !flags.json });
+    model.info = { ...model.info, metrics };
+  }
+  await saveModel(flags.out, model);
+
+  const info = model.info;
+  const result = {
+    model: info.type,
+    out: flags.out,
+    hyperParameters: info.hyperParameters,
+    users: info.numUsers,
+    items: info.numItems,
+    interactions: info.numInteractions,
+    seconds: info.training.seconds,
+    ...(metrics ? { metrics } : {}),
+  };
+  emit(Boolean(flags.json), result, () => {
+    const lines = [
+      `trained ${info.type} in ${info.training.seconds.toFixed(2)} s → ${flags.out}`,
+      formatTable(['hyper-parameter', 'value'], Object.entries(info.hyperParameters).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)])),
+    ];
+    if (metrics) lines.push('', metricsTable(metrics, flags.k));
+    return lines.join('\n');
+  });
+}

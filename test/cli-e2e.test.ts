@@ -1,0 +1,97 @@
+/**
+ * End to end through the real `rtrec` binary on MovieLens 100K (read from ../shared/data or
+ * $RTREC_DATA_DIR, never copied): split → train → recommend/predict → evaluate, checking that the
+ * file-based evaluation of the CLI's own outputs agrees with the metrics `train --test` computed
+ * in-process, and that bad input fails with a code and a non-zero exit.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '..');
+const bin = join(repo, 'bin', 'rtrec.js');
+const ml100k = join(process.env.RTREC_DATA_DIR ?? resolve(repo, '../shared/data'), 'ml-100k');
+
+async function rtrec(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, RTREC_NO_PROGRESS: '1' }, maxBuffer: 64 << 20 });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+async function json<T>(...args: string[]): Promise<T> {
+  const r = await rtrec(...args, '--json');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+const haveBuild = existsSync(join(repo, 'dist', 'cli', 'main.js'));
+const haveData = existsSync(join(ml100k, 'u.data'));
+if (!haveBuild || !haveData) {
+  console.warn(`\n*** SKIPPING CLI end-to-end tests: ${haveBuild ? '' : 'dist/ is not built (npm run build) '}${haveData ? '' : `no MovieLens 100K at ${ml100k}`} ***\n`);
+}
+
+describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rtrec-e2e-'));
+    const split = await rtrec('split', '--data', ml100k, '--strategy', 'stratified', '--by', 'item', '--out', join(dir, 'split'));
+    expect(split.code).toBe(0);
+  });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('data info describes the data set', async () => {
+    const info = await json<{ users: number; items: number; interactions: number }>('data', 'info', ml100k);
+    expect(info).toMatchObject({ users: 943, items: 1682, interactions: 100_000 });
+  });
+
+  it('train → recommend → evaluate agrees with the in-process evaluation of train --test', async () => {
+    const train = join(dir, 'split', 'train.csv'), test = join(dir, 'split', 'test.csv');
+    const trained = await json<{ metrics: Record<string, number> }>('train', '--data', train, '--test', test, '--model', 'ease', '--out', join(dir, 'ease'));
+    expect(trained.metrics.ndcg).toBeGreaterThan(0.4);
+
+    const recs = join(dir, 'recs.csv');
+    const summary = await json<{ users: number; rows: number }>('recommend', '--model', join(dir, 'ease'), '--k', '10', '--exclude-seen', '--out', recs);
+    expect(summary).toMatchObject({ users: 943, rows: 9430 });
+    const lines = (await readFile(recs, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('userId,itemId,score,rank');
+    expect(lines).toHaveLength(9431);
+
+    const evaluated = await json<Record<string, number>>('evaluate', '--truth', test, '--pred', recs, '--k', '10');
+    for (const key of ['precision', 'recall', 'ndcg', 'map', 'mapAtK']) expect(evaluated[key]).toBeCloseTo(trained.metrics[key], 6);
+  });
+
+  it('train als → predict → evaluate gives the RMSE train --test reported', async () => {
+    const train = join(dir, 'split', 'train.csv'), test = join(dir, 'split', 'test.csv');
+    const trained = await json<{ metrics: Record<string, number> }>('train', '--data', train, '--test', test, '--model', 'als', '--out', join(dir, 'als'));
+    expect(trained.metrics.rmse).toBeLessThan(1);
+    const preds = join(dir, 'preds.csv');
+    const p = await json<{ predicted: number; droppedColdStart: number }>('predict', '--model', join(dir, 'als'), '--pairs', test, '--out', preds);
+    expect(p.predicted + p.droppedColdStart).toBe(25_669);
+    const evaluated = await json<Record<string, number>>('evaluate', '--truth', test, '--pred', preds);
+    expect(evaluated.rmse).toBeCloseTo(trained.metrics.rmse, 4);
+    expect(evaluated.mae).toBeCloseTo(trained.metrics.mae, 4);
+  });
+
+  it('fails with a code, the path and exit 2 on a missing data file, leaving no model behind', async () => {
+    const r = await rtrec('train', '--data', join(dir, 'nope.csv'), '--out', join(dir, 'never'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error RTREC_ERR_DATA_NOT_FOUND: .*nope\.csv/);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('rejects a hyper-parameter that does not apply to the model', async () => {
+    const r = await rtrec('train', '--data', join(dir, 'split', 'train.csv'), '--model', 'ease', '--rank', '8', '--out', join(dir, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/RTREC_ERR_CONFIG_INVALID: --rank does not apply to model 'ease'/);
+  });
+});
