@@ -3,7 +3,22 @@
  * function that adds its command to the program.
  */
 import type { Command } from 'commander';
+import { registerDataCommand } from './data.js';
+import { registerEvaluateCommand } from './evaluate.js';
+import { registerPredictCommand } from './predict.js';
+import { registerQuickstartCommand } from './quickstart.js';
+import { registerRecommendCommand } from './recommend.js';
+import { registerSplitCommand } from './split.js';
+import { registerTrainCommand } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerQuickstartCommand,
+  registerDataCommand,
+  registerSplitCommand,
+  registerTrainCommand,
+  registerEvaluateCommand,
+  registerRecommendCommand,
+  registerPredictCommand,
+];
