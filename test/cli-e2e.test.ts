@@ -49,6 +49,16 @@ describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
   });
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
+  it('quickstart trains the best model and beats the published BiVAE numbers on all four ranking metrics', async () => {
+    const r = await json<{ model: string; metrics: Record<string, number> }>('quickstart', '--data', ml100k, '--out', join(dir, 'quickstart'));
+    expect(r.model).toBe('ease');
+    expect(r.metrics.map).toBeGreaterThan(0.146);
+    expect(r.metrics.ndcg).toBeGreaterThan(0.475);
+    expect(r.metrics.precision).toBeGreaterThan(0.412);
+    expect(r.metrics.recall).toBeGreaterThan(0.219);
+    expect(existsSync(join(dir, 'quickstart', 'manifest.json'))).toBe(true);
+  });
+
   it('data info describes the data set', async () => {
     const info = await json<{ users: number; items: number; interactions: number }>('data', 'info', ml100k);
     expect(info).toMatchObject({ users: 943, items: 1682, interactions: 100_000 });
@@ -68,6 +78,10 @@ describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
 
     const evaluated = await json<Record<string, number>>('evaluate', '--truth', test, '--pred', recs, '--k', '10');
     for (const key of ['precision', 'recall', 'ndcg', 'map', 'mapAtK']) expect(evaluated[key]).toBeCloseTo(trained.metrics[key], 6);
+
+    // report on the saved model gives the same numbers as train --test did before saving.
+    const reported = await json<Record<string, number>>('report', '--model', join(dir, 'ease'), '--test', test, '--save');
+    for (const key of ['precision', 'recall', 'ndcg', 'map', 'novelty']) expect(reported[key]).toBeCloseTo(trained.metrics[key], 6);
   });
 
   it('train als → predict → evaluate gives the RMSE train --test reported', async () => {

@@ -8,6 +8,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerPredictCommand } from './predict.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand } from './recommend.js';
+import { registerReportCommand } from './report.js';
 import { registerSplitCommand } from './split.js';
 import { registerTrainCommand } from './train.js';
 
@@ -19,6 +20,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSplitCommand,
   registerTrainCommand,
   registerEvaluateCommand,
+  registerReportCommand,
   registerRecommendCommand,
   registerPredictCommand,
 ];
