@@ -11,7 +11,6 @@ import { beyondAccuracyMetrics } from '../eval/beyond-accuracy.js';
 import { rankingMetrics } from '../eval/ranking.js';
 import { ratingMetrics } from '../eval/rating.js';
 import type { TrainedModel } from '../models/trained-model.js';
-import { formatTable } from '../cli/kit.js';
 
 export interface EvaluateModelOptions {
   readonly k: number;
@@ -90,27 +89,4 @@ function predictKnownPairs(model: TrainedModel, test: Interactions) {
     value.push(p);
   }
   return { length: user.length, user: Int32Array.from(user), item: Int32Array.from(item), value: Float64Array.from(value) };
-}
-
-const METRIC_LABELS: readonly (readonly [string, string])[] = [
-  ['precision', 'Precision@k'],
-  ['recall', 'Recall@k'],
-  ['ndcg', 'nDCG@k'],
-  ['map', 'MAP'],
-  ['mapAtK', 'MAP@k'],
-  ['rmse', 'RMSE'],
-  ['mae', 'MAE'],
-  ['r2', 'R²'],
-  ['explainedVariance', 'Explained variance'],
-  ['catalogCoverage', 'Catalog coverage'],
-  ['distributionalCoverage', 'Distributional coverage (bits)'],
-  ['novelty', 'Novelty (bits)'],
-  ['diversity', 'Diversity'],
-  ['users', 'Users evaluated'],
-];
-
-/** A two-column table of the metrics present, in a fixed order, with k filled into the labels. */
-export function metricsTable(metrics: Readonly<Record<string, number>>, k: number): string {
-  const rows = METRIC_LABELS.filter(([key]) => metrics[key] !== undefined).map(([key, label]) => [label.replace('@k', `@${k}`), metrics[key]] as [string, number]);
-  return formatTable(['metric', 'value'], rows);
 }

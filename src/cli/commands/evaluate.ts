@@ -4,9 +4,10 @@
  * metric names (null for a metric the predictions cannot give).
  */
 import type { Command } from 'commander';
+import { metricsTable } from '../metrics-table.js';
 import { evaluateFiles, type EvaluationReport } from '../../eval/evaluate-files.js';
 import { DEFAULT_K } from '../../eval/metrics.js';
-import { emit, formatTable, parseIntOption } from '../kit.js';
+import { emit, parseIntOption } from '../kit.js';
 
 interface EvaluateOptions {
   truth: string;
@@ -15,22 +16,6 @@ interface EvaluateOptions {
   train?: string;
   json?: boolean;
 }
-
-const LABELS: readonly [keyof EvaluationReport, string][] = [
-  ['precision', 'precision@k'],
-  ['recall', 'recall@k'],
-  ['ndcg', 'nDCG@k'],
-  ['map', 'MAP'],
-  ['mapAtK', 'MAP@k'],
-  ['rmse', 'RMSE'],
-  ['mae', 'MAE'],
-  ['r2', 'R²'],
-  ['explainedVariance', 'explained variance'],
-  ['catalogCoverage', 'catalog coverage'],
-  ['distributionalCoverage', 'distributional coverage (bits)'],
-  ['novelty', 'novelty (bits)'],
-  ['diversity', 'diversity'],
-];
 
 export function registerEvaluateCommand(program: Command): void {
   program
@@ -59,10 +44,5 @@ export function registerEvaluateCommand(program: Command): void {
 
 /** The report as a two-column table, metrics that do not apply left out. */
 export function formatReport(report: EvaluationReport): string {
-  const rows: [string, number][] = [];
-  for (const [key, label] of LABELS) {
-    const value = report[key];
-    if (typeof value === 'number') rows.push([label.replace('@k', `@${report.k}`), value]);
-  }
-  return `${report.users} users evaluated, k = ${report.k}\n\n${formatTable(['metric', 'value'], rows)}`;
+  return `${report.users} users evaluated, k = ${report.k}\n\n${metricsTable({ ...report, users: undefined }, report.k)}`;
 }

@@ -3,7 +3,7 @@
  * embedded defaults — find or download the data, split it as the Microsoft Recommenders benchmark
  * does (stratified by item, 75/25, seed 42), train the best model we know, evaluate, save.
  */
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
@@ -12,7 +12,8 @@ import { downloadDataset } from '../../data/download.js';
 import { loadDataset } from '../../data/load-dataset.js';
 import { reindex } from '../../data/interactions.js';
 import { splitInteractions } from '../../data/split.js';
-import { evaluateModel, metricsTable } from '../../jobs/evaluate-model.js';
+import { evaluateModel } from '../../jobs/evaluate-model.js';
+import { metricsTable } from '../metrics-table.js';
 import { trainModel } from '../../jobs/train.js';
 import { saveModel } from '../../models/model-io.js';
 import type { ModelType } from '../../models/recommender.js';
@@ -44,20 +45,11 @@ export function registerQuickstartCommand(program: Command): void {
     });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The data folder to use: explicit flag, then $RTREC_DATA_DIR/ml-100k, then ./data/ml-100k, else download. */
 async function findOrDownload(flag: string | undefined, log: (line: string) => void): Promise<string> {
   if (flag) return flag;
   const candidates = [process.env.RTREC_DATA_DIR && join(process.env.RTREC_DATA_DIR, 'ml-100k'), resolve('data/ml-100k')].filter(Boolean) as string[];
-  for (const dir of candidates) if (await exists(join(dir, 'u.data'))) return dir;
+  for (const dir of candidates) if (existsSync(join(dir, 'u.data'))) return dir;
   log('MovieLens 100K not found locally; downloading it from GroupLens into ./data');
   try {
     return (await downloadDataset('movielens-100k', resolve('data'))).path;

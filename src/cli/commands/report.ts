@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadDataset } from '../../data/load-dataset.js';
-import { evaluateModel, metricsTable } from '../../jobs/evaluate-model.js';
+import { evaluateModel } from '../../jobs/evaluate-model.js';
+import { metricsTable } from '../metrics-table.js';
 import { loadModel, saveModel } from '../../models/model-io.js';
 import { progressEnabledByDefault } from '../../core/progress.js';
 import { emit, parseIntOption } from '../kit.js';
