@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   RTREC_ERR_MODEL_NOT_FITTED: { status: 503, description: 'A model was used before it was trained or loaded.' },
   RTREC_ERR_MODEL_UNSUPPORTED: { status: 400, description: 'The model cannot do what was asked (for example rating prediction from a ranking-only model).' },
   RTREC_ERR_MODEL_FIT_ABORTED: { status: 499, description: 'Training was cancelled before it finished.' },
+  RTREC_ERR_MODEL_ENGINE_UNAVAILABLE: { status: 503, description: 'The training engine is not set up (for Spark: run scripts/setup-spark.sh; Java 17+ is required).' },
+  RTREC_ERR_MODEL_ENGINE_FAILED: { status: 500, description: 'The training engine (the Spark job) failed; the message names the log with the details.' },
   RTREC_ERR_EVAL_INPUT: { status: 400, description: 'Truth or prediction input to an evaluation is unusable.' },
   RTREC_ERR_STORE_UNAVAILABLE: { status: 503, description: 'The online store cannot be reached or did not answer in time.' },
   RTREC_ERR_STORE_NO_ACTIVE_VERSION: { status: 503, description: 'The online store holds no active published version yet (run rtrec publish).' },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csrFromCoo, type CsrMatrix } from '../core/csr.js';
 import { createRng } from '../core/rng.js';
 import { topK } from '../math/topk.js';
-import { easeFactory } from './ease.js';
+import { EASE_DEFAULTS, easeFactory } from './ease.js';
 import type { Recommender } from './recommender.js';
 
 /** CSR from per-user [item, value] lists. */
@@ -194,7 +194,7 @@ describe('EASE', () => {
   });
 
   it('checks hyper-parameters and reports what it used', () => {
-    expect(easeFactory.create({}).hyperParameters).toEqual({ lambda: 500, binarize: true, maxItems: 20000 });
+    expect(easeFactory.create({}).hyperParameters).toEqual({ ...EASE_DEFAULTS });
     expect(easeFactory.create({ lambda: '250', binarize: 'false' }).hyperParameters).toMatchObject({ lambda: 250, binarize: false });
     const bads: Array<Record<string, number | string>> = [{ lambda: 0 }, { lambda: -1 }, { lambda: 'x' }, { binarize: 1 }, { maxItems: 2.5 }, { lamda: 3 }];
     for (const bad of bads) {

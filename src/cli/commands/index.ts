@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerDataCommand } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerImportModelCommand } from './import-model.js';
 import { registerPredictCommand } from './predict.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand } from './recommend.js';
@@ -23,4 +24,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerReportCommand,
   registerRecommendCommand,
   registerPredictCommand,
+  registerImportModelCommand,
 ];

@@ -9,6 +9,7 @@ import { saveModel } from '../../models/model-io.js';
 import { MODEL_TYPES, type HyperParameters, type ModelType } from '../../models/recommender.js';
 import { getFactory } from '../../models/registry.js';
 import { trainModel } from '../../jobs/train.js';
+import { trainWithSpark } from '../../jobs/spark-train.js';
 import { evaluateModel } from '../../jobs/evaluate-model.js';
 import { metricsTable } from '../metrics-table.js';
 import { loadDataset } from '../../data/load-dataset.js';
@@ -25,9 +26,18 @@ const HYPER_FLAGS = {
   seed: { name: 'seed', parse: parseIntOption('--seed', 0, 2 ** 32 - 1), help: 'random seed' },
 } as const;
 
+/** Catalogues up to this size get EASE under --model auto (its dense item×item inverse grows as n²/n³). */
+export const AUTO_EASE_MAX_ITEMS = 10_000;
+
+const ENGINES = ['embedded', 'spark'] as const;
+type Engine = (typeof ENGINES)[number];
+
 interface TrainFlags {
   data: string;
-  model: ModelType;
+  model: ModelType | 'auto';
+  engine: Engine;
+  sparkMaster?: string;
+  sparkConf: string[];
   out: string;
   test?: string;
   k: number;
@@ -41,7 +51,15 @@ export function registerTrainCommand(program: Command): void {
     .command('train')
     .description('Fit a model on a data set and save it (defaults are the tuned hyper-parameters)')
     .requiredOption('--data <path>', 'data folder (MovieLens) or interactions file (CSV/TSV/JSONL)')
-    .option('--model <type>', `model type: ${MODEL_TYPES.join(', ')}`, parseChoice('--model', MODEL_TYPES), 'ials' as ModelType)
+    .option(
+      '--model <type>',
+      `model type: auto, ${MODEL_TYPES.join(', ')} (auto: ease up to ${AUTO_EASE_MAX_ITEMS} items, the best ranker we measured; ials beyond; --engine spark: als)`,
+      parseChoice('--model', ['auto', ...MODEL_TYPES] as const),
+      'auto' as const,
+    )
+    .option('--engine <engine>', 'training engine: embedded (this process) or spark (spark-submit; als and ials only)', parseChoice('--engine', ENGINES), 'embedded' as Engine)
+    .option('--spark-master <url>', 'with --engine spark: local[*] (default), local[N], spark://host:port, yarn, k8s://…')
+    .option('--spark-conf <key=value>', 'with --engine spark: Spark configuration, repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .requiredOption('--out <dir>', 'folder to write the model to (replaced atomically)')
     .option('--test <file>', 'evaluate on this test file after training and store the metrics in the model')
     .option('--k <n>', 'cut-off for ranking metrics with --test', parseIntOption('--k', 1, 1000), 10)
@@ -54,35 +72,62 @@ export function registerTrainCommand(program: Command): void {
   });
 }
 
-function hyperParametersFrom(flags: TrainFlags): HyperParameters {
-  const factory = getFactory(flags.model);
+function hyperParametersFrom(flags: TrainFlags, type: ModelType): HyperParameters {
+  const factory = getFactory(type);
   const out: Record<string, number> = {};
   for (const [flag, spec] of Object.entries(HYPER_FLAGS)) {
     const value = flags[flag];
     if (value === undefined) continue;
     if (!(spec.name in factory.defaults)) {
-      throw new RecError('RTREC_ERR_CONFIG_INVALID', `--${flag} does not apply to model '${flags.model}' (its hyper-parameters: ${Object.keys(factory.defaults).join(', ')})`);
+      throw new RecError('RTREC_ERR_CONFIG_INVALID', `--${flag} does not apply to model '${type}' (its hyper-parameters: ${Object.keys(factory.defaults).join(', ')})`);
     }
     out[spec.name] = value as number;
   }
   return out;
 }
 
+/** The model type to train: as given, or for 'auto' the best one for this catalogue and engine. */
+function resolveModelType(flags: TrainFlags, numItems: number): ModelType {
+  if (flags.model !== 'auto') return flags.model;
+  if (flags.engine === 'spark') return 'als';
+  return numItems <= AUTO_EASE_MAX_ITEMS ? 'ease' : 'ials';
+}
+
 async function runTrain(flags: TrainFlags): Promise<void> {
-  const hyperParameters = hyperParametersFrom(flags);
   const log = (line: string) => { if (!flags.json) process.stderr.write(`${line}\n`); };
+  if (flags.engine !== 'spark' && (flags.sparkMaster !== undefined || flags.sparkConf.length > 0)) {
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', '--spark-master and --spark-conf apply only with --engine spark');
+  }
+  if (flags.model !== 'auto') hyperParametersFrom(flags, flags.model); // fail on a wrong flag before loading data
   const dataset = await loadDataset(flags.data, loadOptionsFrom(flags));
   const x = dataset.interactions;
   log(`loaded ${x.length} interactions, ${x.users.size} users, ${x.items.size} items from ${dataset.source}`);
+  const type = resolveModelType(flags, x.items.size);
+  if (flags.model === 'auto') log(`model: ${type} (--model auto; pass --model to choose)`);
+  const hyperParameters = hyperParametersFrom(flags, type);
 
-  const bar = iterationProgress(`train ${flags.model}`, !flags.json && progressEnabledByDefault());
-  const model = await trainModel(dataset, {
-    type: flags.model,
-    hyperParameters,
-    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
-    onIteration: bar.onIteration,
-  });
-  bar.stop();
+  const showBars = !flags.json && progressEnabledByDefault();
+  let model;
+  if (flags.engine === 'spark') {
+    ({ model } = await trainWithSpark({
+      type,
+      hyperParameters,
+      dataset,
+      ...(flags.sparkMaster === undefined ? {} : { master: flags.sparkMaster }),
+      conf: flags.sparkConf,
+      liveProgress: showBars,
+      ...(flags.json ? { log: () => undefined } : {}),
+    }));
+  } else {
+    const bar = iterationProgress(`train ${type}`, showBars);
+    model = await trainModel(dataset, {
+      type,
+      hyperParameters,
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      onIteration: bar.onIteration,
+    });
+    bar.stop();
+  }
 
   let metrics: Record<string, number> | undefined;
   if (flags.test) {

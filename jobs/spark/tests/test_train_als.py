@@ -1,0 +1,216 @@
+"""Tests of the Spark ALS job (train_als.py) in Spark local mode on tiny made-up data.
+
+One SparkSession serves the whole module (starting Spark costs seconds); the job's main() runs in
+process with it. Expected values are hand-computed from the fixtures or recomputed independently
+from the exported factors (numpy dot products), never copied from a run of the job.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import train_als  # noqa: E402
+
+JOB = Path(__file__).resolve().parents[1] / "train_als.py"
+
+# Made-up explicit ratings. u1 rates i1 twice: the later row (timestamp 30, rating 1) must win.
+# "u,3" has a comma in its id, to check CSV quoting on the way in and out.
+EXPLICIT_ROWS = [
+    ("u1", "i1", "5", "10"),
+    ("u1", "i2", "3", "20"),
+    ("u1", "i1", "1", "30"),
+    ("u2", "i2", "4", "10"),
+    ("u2", "i3", "2", "15"),
+    ("u2", "i4", "5", "16"),
+    ("u,3", "i3", "5", "10"),
+    ("u,3", "i1", "4", "11"),
+    ("u4", "i4", "1", "10"),
+    ("u4", "i1", "3", "10"),
+    ("u4", "i5", "4", "12"),
+    ("u5", "i5", "2", "10"),
+    ("u5", "i2", "5", "11"),
+]
+# Hand-counted: 13 rows, 12 distinct (user, item) pairs, users u1 u2 u,3 u4 u5, items i1..i5.
+SEEN = {
+    "u1": {"i1", "i2"},
+    "u2": {"i2", "i3", "i4"},
+    "u,3": {"i3", "i1"},
+    "u4": {"i4", "i1", "i5"},
+    "u5": {"i5", "i2"},
+}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("rtrec-train-als-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def write_csv(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_factors(path: Path) -> dict[str, np.ndarray]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    assert header[0] == "id"
+    return {row[0]: np.array([float(x) for x in row[1:]], dtype=np.float32) for row in body}
+
+
+def test_explicit_end_to_end(spark, tmp_path):
+    data = write_csv(tmp_path / "ratings.csv", ["userId", "itemId", "rating", "timestamp"], EXPLICIT_ROWS)
+    out = tmp_path / "export"
+    code = train_als.main(
+        [
+            "--data", str(data), "--out", str(out),
+            "--rank", "3", "--iterations", "6", "--reg", "0.05", "--seed", "7", "--blocks", "2",
+            "--recommend-k", "2", "--recommend-exclude-seen", "--progress", "none",
+        ],
+        spark=spark,
+    )
+    assert code == 0
+
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["format"] == "rtrec-spark-export"
+    assert manifest["model"] == "als" and manifest["implicit"] is False
+    assert manifest["hyperParameters"] == {"rank": 3, "iterations": 6, "reg": 0.05, "alpha": 1.0, "nonnegative": False, "seed": 7}
+    assert manifest["sparkParams"]["maxIter"] == 6 and manifest["sparkParams"]["regParam"] == 0.05
+    assert manifest["counts"] == {"rows": 13, "interactions": 12, "users": 5, "items": 5}
+    assert manifest["spark"]["version"] == spark.version
+    assert manifest["timings"]["fitSeconds"] >= 0
+    assert not list(tmp_path.glob(".export.tmp-*")), "temporary folder left behind"
+
+    users = read_factors(out / "user_factors.csv")
+    items = read_factors(out / "item_factors.csv")
+    assert set(users) == set(SEEN)
+    assert set(items) == {"i1", "i2", "i3", "i4", "i5"}
+    assert all(v.shape == (3,) and np.all(np.isfinite(v)) for v in [*users.values(), *items.values()])
+
+    # The model fits its 12 ratings closely at rank 3; u1/i1 must fit the latest rating (1), not the first (5).
+    assert abs(float(users["u1"] @ items["i1"]) - 1.0) < 0.75
+    assert manifest["trainRmse"] < 0.5
+
+    # Spark's recommendations minus seen items = top-2 unseen by dot product of the exported factors.
+    recs = [json.loads(line) for line in (out / "recommendations.jsonl").read_text().splitlines()]
+    assert {r["userId"] for r in recs} == set(SEEN)
+    for rec in recs:
+        user = rec["userId"]
+        unseen = sorted(set(items) - SEEN[user])
+        scores = {i: float(users[user] @ items[i]) for i in unseen}
+        assert not set(rec["items"]) & SEEN[user]
+        assert len(rec["items"]) == min(2, len(unseen))
+        for item, score in zip(rec["items"], rec["scores"]):
+            assert score == pytest.approx(scores[item], abs=1e-4)
+        expected = sorted(unseen, key=lambda i: -scores[i])[: len(rec["items"])]
+        assert [round(scores[i], 4) for i in rec["items"]] == [round(scores[i], 4) for i in expected]
+
+
+def test_implicit_counts_events_and_reads_parquet(spark, tmp_path):
+    # No rating column: each row is one event; (a, x) occurs three times.
+    rows = [("a", "x"), ("a", "x"), ("a", "x"), ("a", "y"), ("b", "y"), ("b", "z"), ("c", "x"), ("c", "z")]
+    parquet = str(tmp_path / "events.parquet")
+    spark.createDataFrame(rows, ["user_id", "item_id"]).coalesce(1).write.parquet(parquet)
+    out = tmp_path / "export"
+    code = train_als.main(
+        ["--data", parquet, "--out", str(out), "--implicit", "--rank", "2", "--iterations", "3", "--alpha", "2", "--blocks", "2", "--progress", "none"],
+        spark=spark,
+    )
+    assert code == 0
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["model"] == "ials" and manifest["sparkParams"]["implicitPrefs"] is True
+    assert manifest["input"]["format"] == "parquet"
+    assert manifest["input"]["columns"]["user"] == "user_id" and manifest["input"]["columns"]["rating"] is None
+    assert manifest["counts"] == {"rows": 8, "interactions": 6, "users": 3, "items": 3}
+    assert "trainRmse" not in manifest
+    assert set(read_factors(out / "user_factors.csv")) == {"a", "b", "c"}
+
+
+def test_deduplicate_keeps_latest_rating_or_counts_events(spark):
+    # (u, i) rated 2 at t=5, 4 at t=9, 3 at t=9 in a later row: the later row among the latest time wins.
+    df = spark.createDataFrame(
+        [("u", "i", 2.0, 5.0, 0), ("u", "i", 4.0, 9.0, 1), ("u", "i", 3.0, 9.0, 2), ("u", "j", 1.0, 1.0, 3)],
+        ["userId", "itemId", train_als.R, train_als.TS, train_als.ROW],
+    )
+    latest = {(r.userId, r.itemId): r[train_als.R] for r in train_als.deduplicate(df, True).collect()}
+    assert latest == {("u", "i"): 3.0, ("u", "j"): 1.0}
+    counts = {(r.userId, r.itemId): r[train_als.R] for r in train_als.deduplicate(df, False).collect()}
+    assert counts == {("u", "i"): 3.0, ("u", "j"): 1.0}
+
+
+def test_index_ids_is_dense_and_one_to_one(spark):
+    ids = [f"id{n}" for n in range(37)]
+    pairs = spark.createDataFrame([(i,) for i in ids * 2], ["userId"]).repartition(3)
+    table = {r["userId"]: r["__u"] for r in train_als.index_ids(pairs, "userId", "__u").collect()}
+    assert set(table) == set(ids)
+    assert sorted(table.values()) == list(range(37))
+
+
+def test_missing_input_path_fails_fast_with_the_path(tmp_path):
+    missing = tmp_path / "nope" / "ratings.csv"
+    result = subprocess.run(
+        [sys.executable, str(JOB), "--data", str(missing), "--out", str(tmp_path / "export")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert str(missing) in result.stderr
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "export").exists()
+
+
+def test_explicit_without_rating_column_is_a_clear_error(spark, tmp_path, capsys):
+    data = write_csv(tmp_path / "events.csv", ["userId", "itemId"], [("u1", "i1"), ("u2", "i2")])
+    code = train_als.main(["--data", str(data), "--out", str(tmp_path / "export"), "--progress", "none"], spark=spark)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "rating column" in err
+    assert not (tmp_path / "export").exists()
+
+
+def test_unparsable_rating_is_a_clear_error(spark, tmp_path, capsys):
+    data = write_csv(tmp_path / "bad.csv", ["userId", "itemId", "rating"], [("u1", "i1", "4"), ("u2", "i2", "five")])
+    code = train_als.main(["--data", str(data), "--out", str(tmp_path / "export"), "--progress", "none"], spark=spark)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "1 of 2 rows" in err and "not a number" in err
+
+
+def test_malformed_csv_record_is_a_clear_error(spark, tmp_path, capsys):
+    data = tmp_path / "ragged.csv"
+    data.write_text("userId,itemId,rating\nu1,i1,4\nu2,i2,3,extra,fields\n")
+    code = train_als.main(["--data", str(data), "--out", str(tmp_path / "export"), "--progress", "none"], spark=spark)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "malformed" in err.lower()
+
+
+def test_uri_inputs_are_checked_through_hadoop(spark, tmp_path):
+    # The check used for hdfs://, s3a://, ... URIs, exercised on the local Hadoop file system.
+    write_csv(tmp_path / "part-0.csv", ["userId", "itemId"], [("u", "i")])
+    train_als.check_remote_input(spark, f"file://{tmp_path}/part-*.csv")
+    with pytest.raises(train_als.InputError, match="does not exist"):
+        train_als.check_remote_input(spark, f"file://{tmp_path}/absent/*.csv")

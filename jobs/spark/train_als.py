@@ -1,0 +1,723 @@
+"""rtrec Spark job: trains Spark MLlib ALS (explicit or implicit) on an interaction log and writes an
+export folder that `rtrec import-model` turns into an rtrec model folder.
+
+Run it with spark-submit (the `rtrec train --engine spark` command does this for you):
+
+    spark-submit --master 'local[*]' jobs/spark/train_als.py \\
+        --data ratings.csv --out /tmp/export --rank 10 --iterations 15 --reg 0.05
+
+Input: the canonical CSV (`userId,itemId,rating,timestamp` with a header; the same column-name
+aliases as rtrec are recognised) or Parquet, from a local path or any Hadoop-supported URI.
+Repeated (user, item) pairs follow rtrec's training-matrix rule: with a rating column the latest
+row wins (by timestamp, then file order); without one the events are counted.
+
+Output folder (see README.md for the exact layout):
+    export.json        hyper-parameters, counts, Spark version, timings, file names
+    user_factors.csv   id,f0,...,f{rank-1}   (original user ids)
+    item_factors.csv   id,f0,...,f{rank-1}   (original item ids)
+    recommendations.jsonl  only with --recommend-k and no --recommend-out
+To a local folder the tables are single files streamed through the driver; to a remote URI
+they are folders of CSV/JSON part files written by the executors (the importer reads both).
+
+Exit codes: 0 done, 2 bad arguments or unusable input (message on stderr naming the path),
+1 anything else (Spark's own error on stderr).
+
+One file on purpose: spark-submit ships it to a cluster as is, without --py-files, and no Python
+code runs on the executors (everything is DataFrame SQL), so they need no Python packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
+
+EXPORT_FORMAT = "rtrec-spark-export"
+EXPORT_FORMAT_VERSION = 1
+EXPORT_FILE = "export.json"
+USER_FACTORS = "user_factors.csv"
+ITEM_FACTORS = "item_factors.csv"
+RECOMMENDATIONS = "recommendations.jsonl"
+
+# The same aliases rtrec's loaders try (src/data/load-options.ts COLUMN_ALIASES), case-insensitive.
+COLUMN_ALIASES = {
+    "user": ["userId", "user_id", "user", "uid"],
+    "item": ["itemId", "item_id", "item", "movieId", "movie_id", "iid"],
+    "rating": ["rating", "ratings", "score"],
+    "timestamp": ["timestamp", "time", "ts", "datetime", "date"],
+}
+
+# Internal column names, chosen not to clash with any input column.
+U, I, R, TS, ROW = "__u", "__i", "__r", "__ts", "__row"
+
+
+class InputError(Exception):
+    """An unusable argument or input: reported as one line on stderr with exit code 2."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    user: str
+    item: str
+    rating: str | None
+    timestamp: str | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="train_als.py",
+        description="Train Spark MLlib ALS and write an export folder for `rtrec import-model`.",
+    )
+    p.add_argument("--data", required=True, help="interactions: CSV with header or Parquet; local path or Hadoop URI")
+    p.add_argument("--out", required=True, help="export folder to write (replaced)")
+    p.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto", help="input format (auto: by extension)")
+    p.add_argument("--user-col", help="user id column (default: userId, user_id, user or uid)")
+    p.add_argument("--item-col", help="item id column (default: itemId, item_id, item, movieId, movie_id or iid)")
+    p.add_argument("--rating-col", help="rating column (default: rating, ratings or score; none: implicit counts)")
+    p.add_argument("--timestamp-col", help="timestamp column (default: timestamp, time, ts, datetime or date)")
+    p.add_argument("--implicit", action="store_true", help="implicit feedback (rtrec model 'ials'); default explicit ('als')")
+    p.add_argument("--rank", type=positive_int, default=10, help="latent factors (Spark rank)")
+    p.add_argument("--iterations", type=positive_int, default=10, help="iterations (Spark maxIter)")
+    p.add_argument("--reg", type=non_negative_float, default=0.1, help="L2 regularisation (Spark regParam, scaled by counts)")
+    p.add_argument("--alpha", type=non_negative_float, default=1.0, help="confidence scale, implicit only (Spark alpha)")
+    p.add_argument("--nonnegative", action="store_true", help="non-negative factors (Spark nonnegative)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (Spark seed)")
+    p.add_argument("--blocks", type=positive_int, help="user and item blocks (Spark numUserBlocks/numItemBlocks; default 10)")
+    p.add_argument(
+        "--checkpoint-dir",
+        help="checkpoint folder: ALS cuts its lineage every 10 iterations (default in local mode: a temporary folder; on a cluster give shared storage)",
+    )
+    p.add_argument("--recommend-k", type=positive_int, help="also write Spark's recommendForAllUsers(K)")
+    p.add_argument("--recommend-out", help=f"where to write them (default: OUT/{RECOMMENDATIONS})")
+    p.add_argument(
+        "--recommend-exclude-seen",
+        action="store_true",
+        help="drop training items from the recommendations (asks Spark for K + the largest user history, then filters)",
+    )
+    p.add_argument("--progress", choices=["text", "json", "none"], default="text", help="progress lines on stderr")
+    args = p.parse_args(list(argv))
+    if args.recommend_out and not args.recommend_k:
+        p.error("--recommend-out needs --recommend-k")
+    if args.recommend_exclude_seen and not args.recommend_k:
+        p.error("--recommend-exclude-seen needs --recommend-k")
+    return args
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths: local ones are checked before Spark starts (a fast, clear error); URIs through Hadoop.
+
+
+def is_local(path: str) -> bool:
+    return urlparse(path).scheme in ("", "file")
+
+
+def local_path(path: str) -> str:
+    return urlparse(path).path if path.startswith("file:") else path
+
+
+def check_local_input(path: str) -> None:
+    p = local_path(path)
+    if not os.path.exists(p):
+        raise InputError(f"input path does not exist: {path}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"input path is not readable: {path}")
+    if os.path.isfile(p) and os.path.getsize(p) == 0:
+        raise InputError(f"input file is empty: {path}")
+
+
+def check_remote_input(spark: Any, path: str) -> None:
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    try:
+        fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        matches = fs.globStatus(hpath)
+    except Exception as err:  # Py4J wraps the Java exception; its message names the cause
+        raise InputError(f"cannot open input path {path}: {first_line(err)}") from err
+    if matches is None or len(matches) == 0:
+        raise InputError(f"input path does not exist: {path}")
+
+
+def input_format(path: str, explicit: str) -> str:
+    if explicit != "auto":
+        return explicit
+    trimmed = path.rstrip("/")
+    return "parquet" if trimmed.endswith(".parquet") or trimmed.endswith(".parq") else "csv"
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress: step lines from the job, stage lines from Spark's status tracker.
+
+
+class Reporter:
+    """Writes progress to stderr as text (`rtrec-spark: ...`) or JSON lines (`RTREC_SPARK {...}`)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.lock = threading.Lock()
+
+    def emit(self, event: str, message: str, **fields: Any) -> None:
+        if self.mode == "none":
+            return
+        if self.mode == "json":
+            line = "RTREC_SPARK " + json.dumps({"event": event, "message": message, **fields})
+        else:
+            line = f"rtrec-spark: {message}"
+        with self.lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    def step(self, step: str, message: str, **fields: Any) -> None:
+        self.emit("step", message, step=step, **fields)
+
+
+class StageWatcher(threading.Thread):
+    """Polls Spark's status tracker and reports each active stage's task counts when they change."""
+
+    def __init__(self, spark: Any, reporter: Reporter, interval: float = 0.5) -> None:
+        super().__init__(name="rtrec-stage-watcher", daemon=True)
+        self.tracker = spark.sparkContext.statusTracker()
+        self.reporter = reporter
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.last: dict[int, tuple[int, int]] = {}
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:  # the tracker can race with a stopping context; progress is best-effort
+                return
+
+    def poll(self) -> None:
+        active = set(self.tracker.getActiveStageIds())
+        for stage_id in sorted(active | set(self.last)):
+            info = self.tracker.getStageInfo(stage_id)
+            if info is None:
+                self.last.pop(stage_id, None)
+                continue
+            done = info.numCompletedTasks if stage_id in active else info.numTasks
+            state = (done, info.numTasks)
+            if self.last.get(stage_id) != state:
+                # Names are "<operation> at <call site>"; internal closures ($anonfun...) say nothing.
+                name = info.name.split(" at ")[0]
+                label = f"stage {stage_id}" if name.startswith("$") else f"stage {stage_id} ({name})"
+                self.reporter.emit(
+                    "stage",
+                    f"{label}: {done}/{info.numTasks} tasks",
+                    stage=stage_id,
+                    name=info.name,
+                    done=done,
+                    total=info.numTasks,
+                )
+            if stage_id in active:
+                self.last[stage_id] = state
+            else:
+                self.last.pop(stage_id, None)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and preparing the interactions
+
+
+def pick_column(names: Sequence[str], explicit: str | None, aliases: Sequence[str], what: str, path: str, required: bool) -> str | None:
+    if explicit is not None:
+        if explicit not in names:
+            raise InputError(f"{path}: no column {explicit!r} for {what} (columns: {', '.join(names)})")
+        return explicit
+    lower = [n.strip().lower() for n in names]
+    for alias in aliases:
+        if alias.lower() in lower:
+            return names[lower.index(alias.lower())]
+    if required:
+        raise InputError(f"{path}: no {what} column; expected one of {', '.join(aliases)} or --{what}-col (columns: {', '.join(names)})")
+    return None
+
+
+def read_interactions(spark: Any, args: argparse.Namespace) -> tuple[Any, Columns]:
+    from pyspark.sql import functions as F
+
+    path = args.data
+    fmt = input_format(path, args.format)
+    try:
+        if fmt == "parquet":
+            raw = spark.read.parquet(path)
+        else:
+            # All columns as strings: ids stay exactly as written, numbers are parsed below with try_cast.
+            raw = spark.read.option("header", True).option("escape", '"').option("mode", "FAILFAST").csv(path)
+    except Exception as err:
+        raise InputError(f"cannot read {path} as {fmt}: {first_line(err)}") from err
+    names = raw.columns
+    cols = Columns(
+        user=pick_column(names, args.user_col, COLUMN_ALIASES["user"], "user", path, True),  # type: ignore[arg-type]
+        item=pick_column(names, args.item_col, COLUMN_ALIASES["item"], "item", path, True),  # type: ignore[arg-type]
+        rating=pick_column(names, args.rating_col, COLUMN_ALIASES["rating"], "rating", path, False),
+        timestamp=pick_column(names, args.timestamp_col, COLUMN_ALIASES["timestamp"], "timestamp", path, False),
+    )
+    if not args.implicit and cols.rating is None:
+        raise InputError(f"{path}: explicit ALS needs a rating column (expected one of {', '.join(COLUMN_ALIASES['rating'])} or --rating-col); use --implicit for event data")
+
+    def number(name: str) -> Any:
+        return F.expr(f"try_cast(`{name}` AS DOUBLE)")
+
+    selected = [
+        F.col(f"`{cols.user}`").cast("string").alias("userId"),
+        F.col(f"`{cols.item}`").cast("string").alias("itemId"),
+        (number(cols.rating) if cols.rating else F.lit(1.0)).alias(R),
+        # Unix seconds, or an ISO-8601 time as rtrec accepts; rows without one sort by file order.
+        (
+            F.coalesce(number(cols.timestamp), F.unix_timestamp(F.expr(f"try_to_timestamp(CAST(`{cols.timestamp}` AS STRING))")).cast("double"))
+            if cols.timestamp
+            else F.lit(0.0)
+        ).alias(TS),
+        F.monotonically_increasing_id().alias(ROW),
+    ]
+    return raw.select(*selected), cols
+
+
+def check_rows(df: Any, cols: Columns, path: str) -> int:
+    """Counts rows and rejects missing ids or unparsable ratings (one Spark pass)."""
+    from pyspark.sql import functions as F
+
+    bad_rating = F.col(R).isNull() | F.isnan(F.col(R)) if cols.rating else F.lit(False)
+    try:
+        stats = df.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.when(F.col("userId").isNull() | (F.col("userId") == ""), 1).otherwise(0)).alias("no_user"),
+            F.sum(F.when(F.col("itemId").isNull() | (F.col("itemId") == ""), 1).otherwise(0)).alias("no_item"),
+            F.sum(F.when(bad_rating, 1).otherwise(0)).alias("bad_rating"),
+        ).first()
+    except Exception as err:
+        # FAILFAST CSV parsing reports a malformed record only when the rows are first read, here.
+        if "malformed" in str(err).lower():
+            raise InputError(f"{path}: malformed CSV record: {malformed_detail(err)}") from err
+        raise
+    rows = int(stats["rows"])
+    if rows == 0:
+        raise InputError(f"{path}: no interaction rows")
+    for key, what in (("no_user", f"an empty {cols.user}"), ("no_item", f"an empty {cols.item}"), ("bad_rating", f"a {cols.rating} that is not a number")):
+        if stats[key]:
+            raise InputError(f"{path}: {stats[key]} of {rows} rows have {what}")
+    return rows
+
+
+def malformed_detail(err: BaseException) -> str:
+    """The line of a Spark error that quotes the bad record, else its first line."""
+    for line in str(err).splitlines():
+        if "Malformed CSV record" in line or "malformed records" in line.lower():
+            return line.strip()
+    return first_line(err)
+
+
+def deduplicate(df: Any, has_rating: bool) -> Any:
+    """One row per (user, item), as rtrec's training matrix: the latest rating, or the event count."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if not has_rating:
+        return df.groupBy("userId", "itemId").agg(F.count(F.lit(1)).cast("float").alias(R))
+    latest = Window.partitionBy("userId", "itemId").orderBy(F.col(TS).desc(), F.col(ROW).desc())
+    return (
+        df.withColumn("__rank", F.row_number().over(latest))
+        .where(F.col("__rank") == 1)
+        .select("userId", "itemId", F.col(R).cast("float").alias(R))
+    )
+
+
+def index_ids(pairs: Any, column: str, index: str) -> Any:
+    """Dense int index (0..n-1) per distinct id, as ALS needs ints; the table maps it back to the id.
+
+    Like RDD.zipWithIndex but in SQL only, so no Python worker ever starts: tag each distinct id
+    with its partition and monotonically_increasing_id (partition << 33 + position), pin that with a
+    local checkpoint so it cannot be recomputed differently, and add each partition's offset."""
+    from pyspark.sql import functions as F
+
+    tagged = (
+        pairs.select(column)
+        .distinct()
+        .select(column, F.spark_partition_id().alias("__pid"), F.monotonically_increasing_id().alias("__mid"))
+        .localCheckpoint(eager=True)
+    )
+    offsets: list[Any] = []
+    total = 0
+    for row in sorted(tagged.groupBy("__pid").count().collect()):
+        offsets += [F.lit(row["__pid"]), F.lit(total)]
+        total += row["count"]
+    if total >= 2**31:
+        raise InputError(f"{total} distinct values of {column}: Spark ALS indexes them with 32-bit ints")
+    position = F.col("__mid") - F.shiftleft(F.col("__pid").cast("long"), 33)
+    return tagged.select(column, (F.create_map(*offsets)[F.col("__pid")] + position).cast("int").alias(index)).cache()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the export
+
+
+def factor_table(factors: Any, ids: Any, index: str, id_column: str, rank: int) -> Any:
+    from pyspark.sql import functions as F
+
+    joined = factors.join(ids, factors["id"] == ids[index]).select(F.col(id_column).alias("id"), "features")
+    return joined.select("id", *[F.col("features")[j].alias(f"f{j}") for j in range(rank)])
+
+
+def write_local_csv(rows: Iterable[Any], header: Sequence[str], path: str) -> int:
+    """Streams rows through the driver into one CSV file; floats with 9 significant digits (exact for float32)."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([row[0], *(format(x, ".9g") for x in row[1:])])
+            count += 1
+    return count
+
+
+def write_local_jsonl(rows: Iterable[Any], path: str) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({"userId": row["userId"], "items": list(row["items"]), "scores": [float(format(s, ".9g")) for s in row["scores"]]}))
+            fh.write("\n")
+            count += 1
+    return count
+
+
+def recommendations(model: Any, pairs: Any, users: Any, items: Any, k: int, exclude_seen: bool) -> tuple[Any, int]:
+    """Spark's recommendForAllUsers with original ids: rows (userId, items[], scores[]), best first."""
+    from pyspark.sql import functions as F
+
+    ask = k
+    if exclude_seen:
+        # Every user's top (k + their history) holds at least k unseen items; one K serves all users.
+        largest = pairs.groupBy(U).count().agg(F.max("count")).first()[0]
+        ask = k + int(largest or 0)
+    recs = model.recommendForAllUsers(ask)
+    exploded = recs.select(F.col(U), F.posexplode("recommendations").alias("pos", "rec")).select(
+        U, "pos", F.col(f"rec.{I}").alias(I), F.col("rec.rating").alias("score")
+    )
+    if exclude_seen:
+        exploded = exploded.join(pairs.select(U, I), [U, I], "left_anti")
+    ranked = (
+        exploded.join(items, I)
+        .join(users, U)
+        .groupBy("userId")
+        .agg(F.array_sort(F.collect_list(F.struct("pos", "itemId", "score"))).alias("recs"))
+        .select("userId", F.slice("recs", 1, k).alias("recs"))
+        .select("userId", F.col("recs.itemId").alias("items"), F.col("recs.score").alias("scores"))
+    )
+    return ranked, ask
+
+
+class ExportWriter:
+    """Writes into a temporary sibling folder and renames it into place (local), or straight to the URI."""
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+        self.local = is_local(out)
+        if self.local:
+            target = os.path.abspath(local_path(out))
+            self.target = target
+            self.dir = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.tmp-{os.getpid()}")
+            shutil.rmtree(self.dir, ignore_errors=True)
+            os.makedirs(self.dir)
+        else:
+            self.target = out.rstrip("/")
+            self.dir = self.target
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.dir, name) if self.local else f"{self.dir}/{name}"
+
+    def csv_table(self, df: Any, name: str, header: Sequence[str]) -> int:
+        if self.local:
+            return write_local_csv(df.toLocalIterator(), header, self.path(name))
+        df.write.mode("overwrite").option("header", True).option("escape", '"').csv(self.path(name))
+        return -1
+
+    def jsonl_table(self, df: Any, path: str) -> int:
+        if is_local(path):
+            target = os.path.abspath(local_path(path))
+            tmp = f"{target}.tmp-{os.getpid()}"
+            count = write_local_jsonl(df.toLocalIterator(), tmp)
+            os.replace(tmp, target)
+            return count
+        df.write.mode("overwrite").json(path)
+        return -1
+
+    def finish(self, spark: Any, manifest: dict[str, Any]) -> None:
+        text = json.dumps(manifest, indent=2) + "\n"
+        if not self.local:
+            # export.json last: its presence marks a complete export.
+            jvm = spark.sparkContext._jvm
+            hpath = jvm.org.apache.hadoop.fs.Path(self.path(EXPORT_FILE))
+            stream = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).create(hpath, True)
+            stream.write(bytearray(text.encode("utf-8")))
+            stream.close()
+            return
+        with open(self.path(EXPORT_FILE), "w", encoding="utf-8") as fh:
+            fh.write(text)
+        old = f"{self.dir}.old"
+        if os.path.exists(self.target):
+            os.replace(self.target, old)
+        os.replace(self.dir, self.target)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        if self.local:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+class Timings:
+    """Seconds per step, as export.json reports them."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.values: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.values[name] = round(now - self.last, 3)
+        self.last = now
+
+    def total(self) -> float:
+        self.values["totalSeconds"] = round(time.perf_counter() - self.started, 3)
+        return self.values["totalSeconds"]
+
+
+def run(args: argparse.Namespace, spark: Any, reporter: Reporter) -> dict[str, Any]:
+    """Checks the input, sets up checkpoints, trains and writes the export; returns export.json's content."""
+    timings = Timings()
+    if not is_local(args.data):
+        check_remote_input(spark, args.data)
+    checkpoint_dir = args.checkpoint_dir
+    temporary_checkpoints = None
+    if checkpoint_dir is None and spark.sparkContext.master.startswith("local"):
+        # Without checkpoints the lineage grows with every iteration and deserialising a task can
+        # overflow an executor thread's stack (fatal: the JVM exits); a local folder serves local mode.
+        temporary_checkpoints = tempfile.mkdtemp(prefix="rtrec-als-checkpoints-")
+        checkpoint_dir = temporary_checkpoints
+    if checkpoint_dir:
+        spark.sparkContext.setCheckpointDir(checkpoint_dir)
+    try:
+        return train_and_export(args, spark, reporter, timings)
+    finally:
+        if temporary_checkpoints:
+            shutil.rmtree(temporary_checkpoints, ignore_errors=True)
+
+
+def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, timings: Timings) -> dict[str, Any]:
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import functions as F
+
+
+    reporter.step("read", f"reading {args.data}")
+    df, cols = read_interactions(spark, args)
+    rows = check_rows(df, cols, args.data)
+    timings.lap("readSeconds")
+
+    reporter.step("prepare", f"{rows} rows read; merging repeated pairs and indexing ids")
+    pairs_by_id = deduplicate(df, cols.rating is not None).cache()
+    users = index_ids(pairs_by_id, "userId", U)
+    items = index_ids(pairs_by_id, "itemId", I)
+    pairs = pairs_by_id.join(users, "userId").join(items, "itemId").select(U, I, R).cache()
+    num_pairs = pairs.count()
+    num_users, num_items = users.count(), items.count()
+    pairs_by_id.unpersist()
+    timings.lap("prepareSeconds")
+
+    model_type = "ials" if args.implicit else "als"
+    reporter.step(
+        "fit",
+        f"training {model_type} (Spark ALS rank {args.rank}, maxIter {args.iterations}) on {num_pairs} pairs, {num_users} users, {num_items} items",
+        users=num_users,
+        items=num_items,
+        interactions=num_pairs,
+    )
+    als = ALS(
+        rank=args.rank,
+        maxIter=args.iterations,
+        regParam=args.reg,
+        alpha=args.alpha,
+        nonnegative=args.nonnegative,
+        seed=args.seed,
+        implicitPrefs=args.implicit,
+        userCol=U,
+        itemCol=I,
+        ratingCol=R,
+        coldStartStrategy="nan",
+    )
+    if args.blocks:
+        als = als.setNumUserBlocks(args.blocks).setNumItemBlocks(args.blocks)
+    model = als.fit(pairs)
+    timings.lap("fitSeconds")
+
+    train_rmse = None
+    if not args.implicit:
+        err = model.transform(pairs).select(F.sqrt(F.avg((F.col(R) - F.col("prediction")) ** 2))).first()[0]
+        train_rmse = float(err) if err is not None else None
+
+    reporter.step("write", f"writing factors to {args.out}")
+    writer = ExportWriter(args.out)
+    try:
+        header = ["id", *[f"f{j}" for j in range(args.rank)]]
+        written_users = writer.csv_table(factor_table(model.userFactors, users, U, "userId", args.rank), USER_FACTORS, header)
+        written_items = writer.csv_table(factor_table(model.itemFactors, items, I, "itemId", args.rank), ITEM_FACTORS, header)
+        timings.lap("writeSeconds")
+
+        recs_info = None
+        if args.recommend_k:
+            recs_out = args.recommend_out or writer.path(RECOMMENDATIONS)
+            shown = args.recommend_out or f"{args.out.rstrip('/')}/{RECOMMENDATIONS}"
+            reporter.step("recommend", f"recommendForAllUsers({args.recommend_k}){' without seen items' if args.recommend_exclude_seen else ''} → {shown}")
+            ranked, asked = recommendations(model, pairs, users, items, args.recommend_k, args.recommend_exclude_seen)
+            written = writer.jsonl_table(ranked, recs_out)
+            recs_info = {
+                "k": args.recommend_k,
+                "excludeSeen": args.recommend_exclude_seen,
+                "askedSpark": asked,
+                "path": RECOMMENDATIONS if args.recommend_out is None else args.recommend_out,
+                "users": written,
+            }
+            timings.lap("recommendSeconds")
+
+        if writer.local and (written_users != num_users or written_items != num_items):
+            raise RuntimeError(f"wrote {written_users} user and {written_items} item factor rows, expected {num_users} and {num_items}")
+        total = timings.total()
+        manifest: dict[str, Any] = {
+            "format": EXPORT_FORMAT,
+            "formatVersion": EXPORT_FORMAT_VERSION,
+            "model": model_type,
+            "implicit": bool(args.implicit),
+            "hyperParameters": {
+                "rank": args.rank,
+                "iterations": args.iterations,
+                "reg": args.reg,
+                "alpha": args.alpha,
+                "nonnegative": bool(args.nonnegative),
+                "seed": args.seed,
+            },
+            "sparkParams": {
+                "rank": args.rank,
+                "maxIter": args.iterations,
+                "regParam": args.reg,
+                "alpha": args.alpha,
+                "nonnegative": bool(args.nonnegative),
+                "seed": args.seed,
+                "implicitPrefs": bool(args.implicit),
+                "numUserBlocks": als.getNumUserBlocks(),
+                "numItemBlocks": als.getNumItemBlocks(),
+            },
+            "input": {
+                "path": args.data,
+                "format": input_format(args.data, args.format),
+                "columns": {"user": cols.user, "item": cols.item, "rating": cols.rating, "timestamp": cols.timestamp},
+                "duplicates": "latest" if cols.rating else "count",
+            },
+            "counts": {"rows": rows, "interactions": num_pairs, "users": num_users, "items": num_items},
+            "files": {
+                "userFactors": USER_FACTORS,
+                "itemFactors": ITEM_FACTORS,
+                "layout": "file" if writer.local else "folder",
+                **({"recommendations": recs_info} if recs_info else {}),
+            },
+            **({"trainRmse": train_rmse} if train_rmse is not None else {}),
+            "spark": {
+                "version": spark.version,
+                "master": spark.sparkContext.master,
+                "defaultParallelism": spark.sparkContext.defaultParallelism,
+            },
+            "timings": timings.values,
+            "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        writer.finish(spark, manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    reporter.step("done", f"done in {total:.1f} s → {args.out}", seconds=total)
+    return manifest
+
+
+def tune_local(spark: Any) -> None:
+    """In local mode, shuffles into as many partitions as cores unless the user chose a number:
+    Spark's default of 200 makes small jobs spend most of their time scheduling empty tasks."""
+    conf = spark.sparkContext.getConf()
+    if spark.sparkContext.master.startswith("local") and not conf.contains("spark.sql.shuffle.partitions"):
+        spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
+
+
+def main(argv: Sequence[str] | None = None, spark: Any = None) -> int:
+    """Entry point. `spark`: an existing session to use (tests); otherwise one is created and stopped."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    reporter = Reporter(args.progress)
+    try:
+        if is_local(args.data):
+            check_local_input(args.data)
+    except InputError as err:
+        print(f"train_als.py: error: {err}", file=sys.stderr)
+        return 2
+
+    owns_session = spark is None
+    if owns_session:
+        from pyspark.sql import SparkSession
+
+        reporter.step("start", "starting Spark")
+        # The job reports stage progress itself; Spark's own bar would interleave with it.
+        spark = SparkSession.builder.appName("rtrec-train-als").config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    tune_local(spark)
+    watcher = StageWatcher(spark, reporter) if args.progress != "none" else None
+    if watcher:
+        watcher.start()
+    try:
+        run(args, spark, reporter)
+        return 0
+    except InputError as err:
+        print(f"train_als.py: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if watcher:
+            watcher.stop()
+        if owns_session:
+            spark.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecError } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
+import { splitCsvLine } from '../data/csv.js';
+import { InteractionsBuilder, type Dataset } from '../data/interactions.js';
+import { DEFAULT_SPARK_VENV, SPARK_UNAVAILABLE } from './spark-submit.js';
+import { trainWithSpark } from './spark-train.js';
+
+const SPARK_READY = existsSync(join(DEFAULT_SPARK_VENV, 'bin', 'spark-submit'));
+const RUN_SPARK = SPARK_READY || Boolean(process.env.CI);
+if (!RUN_SPARK) {
+  console.warn('\n*** SKIPPING the Spark engine tests: jobs/spark/.venv is missing. Run scripts/setup-spark.sh to enable them (CI always runs them). ***\n');
+}
+
+// Spark local mode sized for a 2-core machine: two threads, two shuffle partitions, two ALS blocks.
+const SPARK = { master: 'local[2]', conf: ['spark.sql.shuffle.partitions=2', 'spark.driver.memory=512m'], blocks: 2, liveProgress: false } as const;
+
+/**
+ * Made-up explicit ratings: 30 users × 20 items from two taste groups (users prefer items of their
+ * own group), 8 ratings per user, ratings 1..5, unix timestamps; one user id holds a comma, and one
+ * pair is re-rated later (the later rating counts).
+ */
+function madeUpDataset(): { dataset: Dataset; pairs: number } {
+  const rng = createRng(11);
+  const b = new InteractionsBuilder({ hasRating: true, hasTimestamp: true });
+  const seen = new Set<string>();
+  let t = 1_700_000_000;
+  for (let u = 0; u < 30; u++) {
+    const user = u === 7 ? 'user,7' : `user${u}`;
+    const chosen = new Set<number>();
+    while (chosen.size < 8) chosen.add(rng.int(20));
+    for (const i of chosen) {
+      const sameGroup = u % 2 === i % 2;
+      const rating = Math.min(5, Math.max(1, Math.round((sameGroup ? 4.2 : 1.8) + (rng.next() - 0.5) * 1.5)));
+      b.add(user, `item${i}`, rating, t++);
+      seen.add(`${user}\u0000item${i}`);
+    }
+  }
+  // user3 re-rates the item of their first row (row 24: rows 8u..8u+7 belong to user u).
+  const first = b.build();
+  b.add('user3', first.items.idOf(first.item[24]), 1, t);
+  return { dataset: { interactions: b.build(), itemMetadata: null, source: 'made-up' }, pairs: seen.size };
+}
+
+async function readFactorCsv(path: string): Promise<Map<string, number[]>> {
+  const lines = (await readFile(path, 'utf8')).trim().split('\n');
+  const out = new Map<string, number[]>();
+  for (const line of lines.slice(1)) {
+    const [id, ...values] = splitCsvLine(line);
+    out.set(id, values.map(Number));
+  }
+  return out;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RecError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecError);
+    return err as RecError;
+  }
+  throw new Error('expected a rejection');
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rtrec-spark-train-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('trainWithSpark checks before starting Spark', () => {
+  it('refuses model types Spark does not train', async () => {
+    const err = await rejection(trainWithSpark({ type: 'ease', dataset: madeUpDataset().dataset, log: () => undefined }));
+    expect(err.code).toBe('RTREC_ERR_CONFIG_INVALID');
+    expect(err.message).toContain('--engine embedded');
+  });
+
+  it('rejects an unknown hyper-parameter', async () => {
+    const err = await rejection(trainWithSpark({ type: 'als', hyperParameters: { rnak: 3 }, dataset: madeUpDataset().dataset, log: () => undefined }));
+    expect(err.code).toBe('RTREC_ERR_CONFIG_INVALID');
+  });
+
+  it('without the venv tells the user to run scripts/setup-spark.sh', async () => {
+    const err = await rejection(
+      trainWithSpark({ type: 'als', dataset: madeUpDataset().dataset, venvDir: join(dir, 'no-venv'), env: { PATH: process.env.PATH }, log: () => undefined }),
+    );
+    expect(err.code).toBe(SPARK_UNAVAILABLE);
+    expect(err.message).toContain('scripts/setup-spark.sh');
+  });
+});
+
+describe.skipIf(!RUN_SPARK)('trainWithSpark on Spark local[2]', () => {
+  it('trains, imports, and matches the exported factors and Spark\'s own top-10 minus seen items', async () => {
+    const { dataset, pairs } = madeUpDataset();
+    const exportDir = join(dir, 'export');
+    const lines: string[] = [];
+    const result = await trainWithSpark({
+      type: 'als',
+      hyperParameters: { rank: 4, iterations: 5, reg: 0.1, seed: 5 },
+      dataset,
+      ...SPARK,
+      exportDir,
+      recommend: { k: 10, excludeSeen: true },
+      log: (line) => lines.push(line),
+    });
+    const { model, sparkExport } = result;
+    expect(lines.some((l) => l.startsWith('spark: training als'))).toBe(true);
+    expect(model.info.training.engine).toBe('spark');
+    expect(model.info.type).toBe('als');
+    expect(model.info.hyperParameters).toMatchObject({ rank: 4, iterations: 5, reg: 0.1, seed: 5 });
+    expect(sparkExport.counts).toEqual({ rows: dataset.interactions.length, interactions: pairs, users: 30, items: dataset.interactions.items.size });
+    expect(model.info.numInteractions).toBe(pairs);
+    expect(result.warnings).toEqual([]);
+
+    // predict = dot product of the factors Spark exported, for every pair.
+    const users = await readFactorCsv(join(exportDir, 'user_factors.csv'));
+    const items = await readFactorCsv(join(exportDir, 'item_factors.csv'));
+    expect(users.size).toBe(30);
+    expect(users.has('user,7')).toBe(true);
+    for (const [userId, x] of users) {
+      for (const [itemId, y] of items) {
+        const dot = x.reduce((s, v, a) => s + v * y[a], 0);
+        expect(model.predict(model.users.indexOf(userId), model.items.indexOf(itemId))).toBeCloseTo(dot, 4);
+      }
+    }
+
+    // Top-10 equals Spark's recommendForAllUsers minus seen items, ties aside: the scores agree
+    // position by position, and the items agree wherever a score is not tied with a neighbour's.
+    const recs = (await readFile(join(exportDir, 'recommendations.jsonl'), 'utf8')).trim().split('\n');
+    expect(recs).toHaveLength(30);
+    for (const line of recs) {
+      const spark = JSON.parse(line) as { userId: string; items: string[]; scores: number[] };
+      const ours = model.recommend(model.users.indexOf(spark.userId), { k: 10 });
+      expect(ours.items.length).toBe(spark.items.length);
+      for (let j = 0; j < spark.items.length; j++) {
+        expect(ours.scores[j]).toBeCloseTo(spark.scores[j], 4);
+        const tied = [j - 1, j + 1].some((n) => n >= 0 && n < spark.scores.length && Math.abs(spark.scores[n] - spark.scores[j]) < 1e-4);
+        if (!tied) expect(model.items.idOf(ours.items[j])).toBe(spark.items[j]);
+      }
+    }
+  }, 240_000);
+
+  it('a missing input path is DATA_NOT_FOUND naming the path', async () => {
+    const missing = join(dir, 'absent', 'ratings.parquet');
+    const err = await rejection(trainWithSpark({ type: 'als', dataset: madeUpDataset().dataset, sparkInput: missing, ...SPARK, log: () => undefined }));
+    expect(err.code).toBe('RTREC_ERR_DATA_NOT_FOUND');
+    expect(err.message).toContain(missing);
+  }, 120_000);
+});
