@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { loadDataset } from '../../data/load-dataset.js';
 import { loadItemMetadataFile } from '../../data/load-item-metadata.js';
 import { registerDataGenerateCommand } from './data-generate.js';
@@ -21,15 +21,7 @@ afterEach(() => {
 });
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerDataGenerateCommand(program.command('data'));
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  await program.parseAsync(['node', 'rtrec', 'data', 'generate', ...args]);
-  return out;
+  return (await runCommand((p) => registerDataGenerateCommand(p.command('data')), ['data', 'generate', ...args])).stdout;
 }
 
 describe('rtrec data generate', () => {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { isRecError } from '../../core/errors.js';
 import { addLoadOptions, loadOptionsFrom, registerDataCommand } from './data.js';
 
@@ -15,19 +16,7 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.ur
 
 /** Runs `rtrec <args>` in-process and returns what it printed on stdout. */
 async function run(args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerDataCommand(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
+  return (await runCommand(registerDataCommand, args)).stdout;
 }
 
 describe('rtrec data info', () => {

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { RecError } from '../../core/errors.js';
 import { registerEvaluateCommand } from './evaluate.js';
 
@@ -29,15 +29,7 @@ afterEach(() => {
 });
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerEvaluateCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  await program.parseAsync(['node', 'rtrec', 'evaluate', ...args]);
-  return out;
+  return (await runCommand(registerEvaluateCommand, ['evaluate', ...args])).stdout;
 }
 
 describe('rtrec evaluate', () => {

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { RecError } from '../../core/errors.js';
 import { loadModel } from '../../models/model-io.js';
 import { registerImportModelCommand } from './import-model.js';
@@ -43,20 +43,8 @@ afterEach(() => {
 });
 
 async function run(...args: string[]): Promise<{ out: string; err: string }> {
-  const program = new Command('rtrec').exitOverride();
-  registerImportModelCommand(program);
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  await program.parseAsync(['node', 'rtrec', 'import-model', ...args]);
-  return { out, err };
+  const { stdout, stderr } = await runCommand(registerImportModelCommand, ['import-model', ...args]);
+  return { out: stdout, err: stderr };
 }
 
 describe('rtrec import-model', () => {

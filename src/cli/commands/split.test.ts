@@ -2,8 +2,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { RecError } from '../../core/errors.js';
 import { loadDataset } from '../../data/load-dataset.js';
 import { registerSplitCommand } from './split.js';
@@ -27,16 +27,7 @@ afterEach(() => {
 });
 
 async function run(...args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerSplitCommand(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  await program.parseAsync(['node', 'rtrec', 'split', ...args]);
-  return out;
+  return (await runCommand(registerSplitCommand, ['split', ...args])).stdout;
 }
 
 async function runError(...args: string[]): Promise<RecError> {
