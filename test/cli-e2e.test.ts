@@ -49,14 +49,19 @@ describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
   });
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  it('quickstart trains the best model and beats the published BiVAE numbers on all four ranking metrics', async () => {
-    const r = await json<{ model: string; metrics: Record<string, number> }>('quickstart', '--data', ml100k, '--out', join(dir, 'quickstart'));
+  it('quickstart trains the best model, publishes it, and beats the published BiVAE numbers on all four ranking metrics', async () => {
+    const r = await json<{ model: string; metrics: Record<string, number>; version: number }>(
+      'quickstart', '--data', ml100k, '--out', join(dir, 'quickstart'), '--store', `lmdb://${join(dir, 'store')}`, '--no-serve',
+    );
+    expect(r.version).toBe(1);
     expect(r.model).toBe('ease');
     expect(r.metrics.map).toBeGreaterThan(0.146);
     expect(r.metrics.ndcg).toBeGreaterThan(0.475);
     expect(r.metrics.precision).toBeGreaterThan(0.412);
     expect(r.metrics.recall).toBeGreaterThan(0.219);
     expect(existsSync(join(dir, 'quickstart', 'manifest.json'))).toBe(true);
+    const versions = await json<{ active: number | null }>('versions', 'list', '--store', `lmdb://${join(dir, 'store')}`);
+    expect(versions.active).toBe(1);
   });
 
   it('data info describes the data set', async () => {

@@ -7,11 +7,14 @@ import { registerDataCommand } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerImportModelCommand } from './import-model.js';
 import { registerPredictCommand } from './predict.js';
+import { registerPublishCommand } from './publish.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand } from './recommend.js';
 import { registerReportCommand } from './report.js';
+import { registerServeCommand } from './serve.js';
 import { registerSplitCommand } from './split.js';
 import { registerTrainCommand } from './train.js';
+import { registerVersionsCommand } from './versions.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -25,4 +28,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRecommendCommand,
   registerPredictCommand,
   registerImportModelCommand,
+  registerPublishCommand,
+  registerVersionsCommand,
+  registerServeCommand,
 ];

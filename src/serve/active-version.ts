@@ -1,0 +1,191 @@
+/**
+ * @module The server's view of the active version: a snapshot (version number, item catalogue with
+ * metadata, popularity list) loaded once per version and swapped atomically, plus a watcher that
+ * re-reads the active pointer every `refreshMs` so a publish or rollback from any other process is
+ * picked up without a restart. A request takes one snapshot at its start and uses only it, so it can
+ * never mix two versions. The watcher also tracks whether the store answers (readiness, degraded mode).
+ */
+import { RecError } from '../core/errors.js';
+import type { Ranked } from '../models/recommender.js';
+import type { Catalog, ItemFields, OnlineStore, VersionRecord } from '../store/online-store.js';
+
+/** Distinct genre masks kept per snapshot (genres outside are computed per request). */
+const MAX_CACHED_GENRES = 256;
+const GENRE_FIELDS = ['genres', 'genre'];
+
+export class VersionSnapshot {
+  readonly version: number;
+  readonly record: VersionRecord;
+  readonly catalog: Catalog;
+  readonly itemIndex: ReadonlyMap<string, number>;
+  readonly popular: Ranked;
+  readonly #genreMasks = new Map<string, Uint8Array>();
+  /** JSON text of each item's id and metadata, built on first use (see answer-json.ts). */
+  readonly #heads: (string | undefined)[] = [];
+  readonly #tails: (string | undefined)[] = [];
+
+  constructor(record: VersionRecord, catalog: Catalog, popular: Ranked) {
+    this.version = record.version;
+    this.record = record;
+    this.catalog = catalog;
+    this.popular = popular;
+    this.itemIndex = new Map(catalog.ids.map((id, idx) => [id, idx]));
+  }
+
+  /** 1 for items whose `genres` (or `genre`) metadata contains `genre`, case-insensitively. */
+  genreMask(genre: string): Uint8Array {
+    const key = genre.toLowerCase();
+    const cached = this.#genreMasks.get(key);
+    if (cached) return cached;
+    const mask = new Uint8Array(this.catalog.ids.length);
+    this.catalog.metadata.forEach((m, idx) => {
+      if (m && hasGenre(m, key)) mask[idx] = 1;
+    });
+    if (this.#genreMasks.size < MAX_CACHED_GENRES) this.#genreMasks.set(key, mask);
+    return mask;
+  }
+
+  /** `{"itemId":"…"` of item `idx`. */
+  itemHead(idx: number): string {
+    return (this.#heads[idx] ??= `{"itemId":${JSON.stringify(this.catalog.ids[idx])}`);
+  }
+
+  /** `,"field":value…}` — the item's metadata fields, closing the object. */
+  itemTail(idx: number): string {
+    let tail = this.#tails[idx];
+    if (tail === undefined) {
+      tail = '';
+      for (const [k, v] of Object.entries(this.catalog.metadata[idx] ?? {})) {
+        if (!RESERVED_FIELDS.has(k)) tail += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+      }
+      this.#tails[idx] = tail += '}';
+    }
+    return tail;
+  }
+}
+
+/** Answer fields that item metadata may not overwrite. */
+const RESERVED_FIELDS = new Set(['itemId', 'score', 'rank', 'modelVersion']);
+
+function hasGenre(meta: ItemFields, genreLower: string): boolean {
+  for (const field of GENRE_FIELDS) {
+    const v = meta[field];
+    if (v === undefined) continue;
+    const list = typeof v === 'string' ? v.split(/[|,]/) : v;
+    if (list.some((g) => g.trim().toLowerCase() === genreLower)) return true;
+  }
+  return false;
+}
+
+/** Reads everything a server keeps in memory for `version`. */
+export async function loadSnapshot(store: OnlineStore, version: number): Promise<VersionSnapshot> {
+  const record = await store.getVersion(version);
+  if (!record) throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `active version ${version} has no record in ${store.description}`);
+  const [catalog, popular] = await Promise.all([store.readCatalog(version), store.getPopular(version)]);
+  return new VersionSnapshot(record, catalog, popular ?? { items: new Int32Array(0), scores: new Float32Array(0) });
+}
+
+export interface WatcherEvents {
+  /** A new snapshot became current. */
+  onSwitch?(snapshot: VersionSnapshot, previous: number | null): void;
+  /** The store stopped or started answering. */
+  onHealth?(healthy: boolean, err?: unknown): void;
+}
+
+export class ActiveVersionWatcher {
+  readonly #store: OnlineStore;
+  readonly #refreshMs: number;
+  readonly #events: WatcherEvents;
+  #snapshot: VersionSnapshot | undefined;
+  #activeInStore: number | null = null;
+  #healthy = false;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(store: OnlineStore, options: { refreshMs: number }, events: WatcherEvents = {}) {
+    this.#store = store;
+    this.#refreshMs = options.refreshMs;
+    this.#events = events;
+  }
+
+  /** Loads the active version (if the store answers) and starts re-checking it periodically. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.#refreshMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The snapshot requests should use, or undefined before any version was loaded. */
+  current(): VersionSnapshot | undefined {
+    return this.#snapshot;
+  }
+
+  get storeHealthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Ready to serve personalised answers: the store answers and its active version is loaded. */
+  get ready(): boolean {
+    return this.#healthy && this.#snapshot !== undefined && this.#snapshot.version === this.#activeInStore;
+  }
+
+  /** Why not ready, for /readyz. */
+  notReadyReason(): { code: 'RTREC_ERR_STORE_UNAVAILABLE' | 'RTREC_ERR_STORE_NO_ACTIVE_VERSION'; message: string } | undefined {
+    if (!this.#healthy) return { code: 'RTREC_ERR_STORE_UNAVAILABLE', message: `the online store ${this.#store.description} does not answer` };
+    if (this.#activeInStore === null) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: `${this.#store.description} has no active version yet (run rtrec publish)` };
+    if (this.#snapshot?.version !== this.#activeInStore) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: `active version ${this.#activeInStore} is still loading` };
+    return undefined;
+  }
+
+  /** A request saw the store fail: stop using it until the next successful check. */
+  reportStoreError(err: unknown): void {
+    this.#setHealthy(false, err);
+  }
+
+  /** Re-reads the active pointer now, loading a new snapshot when it moved (one check at a time). */
+  refresh(): Promise<void> {
+    this.#inFlight ??= this.#check().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #check(): Promise<void> {
+    let active: number | null;
+    try {
+      active = await this.#store.activeVersion();
+    } catch (err) {
+      this.#setHealthy(false, err);
+      return;
+    }
+    this.#activeInStore = active;
+    if (active !== null && active !== this.#snapshot?.version) {
+      try {
+        const next = await loadSnapshot(this.#store, active);
+        const previous = this.#snapshot?.version ?? null;
+        this.#snapshot = next;
+        this.#events.onSwitch?.(next, previous);
+      } catch (err) {
+        // Keep serving the old snapshot; a version pruned or half-readable is retried next tick.
+        if (err instanceof RecError && err.code !== 'RTREC_ERR_STORE_UNAVAILABLE') {
+          this.#setHealthy(true);
+          return;
+        }
+        this.#setHealthy(false, err);
+        return;
+      }
+    }
+    this.#setHealthy(true);
+  }
+
+  #setHealthy(healthy: boolean, err?: unknown): void {
+    if (healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    this.#events.onHealth?.(healthy, err);
+  }
+}

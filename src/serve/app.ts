@@ -1,0 +1,149 @@
+/**
+ * @module The HTTP app factory: a Fastify instance with JSON logs (request ids, secrets redacted),
+ * TypeBox-validated routes, access control and rate limits, Prometheus metrics, the OpenAPI document
+ * at /docs, and an active-version watcher over the given store. The caller owns the store (opens and
+ * closes it); closing the app stops the watcher.
+ */
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { pino } from 'pino';
+import type { OnlineStore } from '../store/online-store.js';
+import { ActiveVersionWatcher } from './active-version.js';
+import type { RtrecApp } from './app-types.js';
+import type { ServeConfig } from './config.js';
+import { registerAccessControl } from './plugins/access-control.js';
+import { registerErrorHandling, toErrorReply } from './plugins/error-handling.js';
+import { registerMetrics } from './plugins/metrics.js';
+import { RecService } from './rec-service.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerReadRoutes } from './routes/read-routes.js';
+
+export const API_TITLE = 'rtrec recommendation API';
+
+/** Incoming x-request-id values are reused only when short and plain (they end up in logs). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'];
+
+/**
+ * One log line per request ('request completed', with method, url, status and time) instead of
+ * Fastify's two: per-request logging is the largest cost of a cheap request.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
+/** pino JSON on stdout, secrets redacted, written in batches off the request path. */
+export function createServeLogger(level: string): ReturnType<typeof pino> {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination({ dest: 1, sync: false }));
+}
+
+export interface BuildAppOptions {
+  readonly store: OnlineStore;
+  readonly config: Readonly<ServeConfig>;
+  /** Fastify logger setting; default: pino JSON on stdout at config.logLevel with secrets redacted. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the app and loads the active version (when the store answers); call `listen` or `inject` next. */
+export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
+  const { store, config } = options;
+  const logging: { logger?: FastifyServerOptions['logger']; loggerInstance?: FastifyBaseLogger } =
+    options.logger === undefined ? { loggerInstance: createServeLogger(config.logLevel) } : { logger: options.logger };
+  const app = Fastify({
+    ...logging,
+    logController: new OneLinePerRequest(),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Ids may be 256 bytes, i.e. up to 768 characters percent-encoded; longer ones reach validation.
+    routerOptions: { maxParamLength: 4096 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Malformed URLs (bad percent-encoding) are rejected before routing; answer them like any other 4xx.
+    frameworkErrors: (err, _req, reply) => {
+      const { statusCode, body } = toErrorReply(err);
+      void (reply as unknown as FastifyReply).code(statusCode).send(body);
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // The API speaks JSON only: a text/plain body gets 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    done();
+  });
+  registerAccessControl(app, config);
+  const metrics = registerMetrics(app);
+
+  app.addHook('onRoute', (route) => {
+    // The documentation routes are public whatever the read policy.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: API_TITLE, version: '1', description: 'Precomputed recommendations served from a versioned online store. Every error is JSON { code, message }.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
+    onSwitch(snapshot, previous) {
+      metrics.activeVersion.set(snapshot.version);
+      metrics.versionSwitches.inc();
+      app.log.info({ modelVersion: snapshot.version, previous, items: snapshot.catalog.ids.length }, 'serving version');
+    },
+    onHealth(healthy, err) {
+      metrics.storeUp.set(healthy ? 1 : 0);
+      if (healthy) app.log.info('online store reachable');
+      else app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'online store unreachable: answering from fallbacks');
+    },
+  });
+  const service = new RecService(store, watcher, { answerCacheSize: config.answerCacheSize, observeStore: (op, s, ok) => metrics.observeStore(op, s, ok) });
+  const deps = { store, watcher, service, metrics };
+
+  registerHealthRoutes(app, deps);
+  registerReadRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+
+  // Graceful shutdown: once closing, answers to in-flight requests close their connection, so
+  // keep-alive clients cannot hold the server open after their last response.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onClose', (_instance, done) => {
+    watcher.stop();
+    done();
+  });
+  await watcher.start();
+  return app;
+}

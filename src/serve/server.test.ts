@@ -1,0 +1,125 @@
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/support/redis-server.js';
+import { publishModel } from '../jobs/publish.js';
+import { openStore } from '../store/open-store.js';
+import { buildApp } from './app.js';
+import { startServer } from './server.js';
+import { fixtureModel } from './test-support/fixture-model.js';
+import { tempLmdbUrl, testConfig } from './test-support/serve-fixture.js';
+import { spawnNode, transpileForChild, waitForLine } from './test-support/ts-child.js';
+
+const model = fixtureModel({ users: 20, items: 15 });
+let tmp: { url: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  tmp = await tempLmdbUrl();
+  const store = await openStore(tmp.url);
+  await publishModel(model, store, { progress: false });
+  await store.close();
+});
+afterAll(async () => {
+  await tmp.remove();
+});
+
+describe('startServer', () => {
+  it('listens over real HTTP and shuts down cleanly', async () => {
+    const server = await startServer(testConfig({ store: tmp.url, port: 0 }), { logger: false });
+    const res = await fetch(`${server.address}/v1/users/u1/recommendations?k=2`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { items: unknown[] }).items).toHaveLength(2);
+    await server.shutdown();
+    await expect(fetch(`${server.address}/healthz`)).rejects.toThrow();
+  });
+
+  it('drains in-flight requests on shutdown and refuses new connections', async () => {
+    const real = await openStore(tmp.url);
+    // The real store, with user reads slowed down so a request is surely in flight at shutdown.
+    const slow = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'getUserRecs') {
+          return async (v: number, id: string) => {
+            await new Promise((r) => setTimeout(r, 300));
+            return target.getUserRecs(v, id);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const app = await buildApp({ store: slow, config: testConfig(), logger: false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const inFlight = fetch(`http://127.0.0.1:${port}/v1/users/u2/recommendations?k=3`);
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = app.close();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { source: string }).source).toBe('personalized');
+    await closing;
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    await real.close();
+  });
+});
+
+describe('rtrec serve process', () => {
+  // Children still running after a failed assertion are killed, so no server outlives the tests.
+  const children: ChildProcess[] = [];
+  const spawnServe = (js: string, argv: string[], env: NodeJS.ProcessEnv) => {
+    const child = spawnNode(js, argv, env);
+    children.push(child);
+    return child;
+  };
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+
+  it('serves with 2 workers (node:cluster), configured from RTREC_* variables, and exits 0 on SIGTERM', async () => {
+    const js = await transpileForChild(join(import.meta.dirname, 'test-support/serve-child.ts'));
+    const port = await freePort();
+    const child = spawnServe(js, ['--refresh-ms', '100'], { RTREC_STORE: tmp.url, RTREC_PORT: String(port), RTREC_WORKERS: '2', RTREC_LOG_LEVEL: 'info' });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await waitForLine(child, /rtrec primary started/);
+    const started = Date.now();
+    while ((out.match(/"msg":"rtrec serving"/g) ?? []).length < 2) {
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pids = new Set([...out.matchAll(/"pid":(\d+),"msg":"rtrec serving"/g)].map((m) => m[1]));
+    expect(pids.size).toBe(2);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/v1/users/u3/recommendations?k=4`)));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    expect(out).toContain('shutting down');
+  });
+
+  it('in one process, drains and exits 0 on SIGTERM', async () => {
+    const js = await transpileForChild(join(import.meta.dirname, 'test-support/serve-child.ts'));
+    const port = await freePort();
+    const child = spawnServe(js, ['--port', String(port)], { RTREC_STORE: tmp.url, RTREC_LOG_LEVEL: 'info' });
+    await waitForLine(child, /rtrec serving/);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a bad configuration with a clear error', async () => {
+    const js = await transpileForChild(join(import.meta.dirname, 'test-support/serve-child.ts'));
+    const child = spawnServe(js, [], { RTREC_STORE: tmp.url, RTREC_PORT: 'eighty' });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).not.toBe(0);
+    expect(err).toContain('RTREC_PORT must be a number');
+  });
+});

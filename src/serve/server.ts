@@ -1,0 +1,135 @@
+/**
+ * @module Running the HTTP server: open the store (Redis connects in the background, so a server
+ * started during a Redis outage comes up not-ready and recovers by itself), build the app, listen,
+ * and shut down gracefully on SIGTERM/SIGINT — stop accepting, let in-flight requests finish (up to
+ * shutdownTimeoutMs), close the store. With workers > 1 the primary forks that many processes with
+ * node:cluster, which share the port; it restarts a worker that dies and forwards shutdown signals.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { pino, type Logger } from 'pino';
+import { openStore } from '../store/open-store.js';
+import { buildApp, REDACTED_PATHS } from './app.js';
+import type { RtrecApp } from './app-types.js';
+import type { ServeConfig } from './config.js';
+
+export interface RunningServer {
+  readonly app: RtrecApp;
+  /** e.g. http://127.0.0.1:8080 */
+  readonly address: string;
+  /** Stops accepting connections, waits for in-flight requests, closes the store. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Opens the store, builds the app and listens; resolves once listening. */
+export async function startServer(config: Readonly<ServeConfig>, options: { logger?: Parameters<typeof buildApp>[0]['logger'] } = {}): Promise<RunningServer> {
+  const store = await openStore(config.store, { connect: 'background', readTimeoutMs: config.storeTimeoutMs });
+  let app: RtrecApp;
+  try {
+    app = await buildApp({ store, config, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const address = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    address,
+    shutdown() {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await store.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The `rtrec serve` process: one in-process server, or a primary with `workers` forked servers.
+ * Resolves after a graceful shutdown.
+ */
+export async function runServe(config: Readonly<ServeConfig>): Promise<void> {
+  const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, log);
+  const server = await startServer(config);
+  server.app.log.info({ address: server.address, store: redactStore(config.store), pid: process.pid }, 'rtrec serving');
+  await untilSignal();
+  server.app.log.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+  const forced = setTimeout(() => {
+    server.app.log.error('in-flight requests did not finish in time; exiting');
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  forced.unref();
+  await server.shutdown();
+  clearTimeout(forced);
+  // Logs are written in batches; write out the last ones before the process ends.
+  (server.app.log as unknown as { flush?: () => void }).flush?.();
+  // A cluster worker stays alive while its IPC channel to the primary is open.
+  cluster.worker?.disconnect();
+}
+
+function redactStore(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** Resolves on SIGTERM/SIGINT, or (in a cluster worker) when the primary goes away. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+    // A worker whose primary died (even by SIGKILL) must not keep serving on its own.
+    cluster.worker?.once('disconnect', () => on('primary gone'));
+  });
+}
+
+async function runPrimary(config: Readonly<ServeConfig>, log: Logger): Promise<void> {
+  let shuttingDown = false;
+  const restarts: number[] = [];
+  const fork = (): Worker => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (shuttingDown) return;
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length > 0 && now - restarts[0] > 60_000) restarts.shift();
+    // A worker that keeps dying at once (bad config, port taken) would loop forever: give up.
+    if (restarts.length > config.workers * 5) {
+      log.fatal('workers keep dying; stopping');
+      shuttingDown = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      process.exitCode = 1;
+      return;
+    }
+    fork();
+  });
+  for (let j = 0; j < config.workers; j++) fork();
+  log.info({ workers: config.workers, pid: process.pid, host: config.host, port: config.port }, 'rtrec primary started');
+  const sig = await Promise.race([untilSignal(), allWorkersGone()]);
+  shuttingDown = true;
+  log.info({ signal: sig }, 'shutting down workers');
+  for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  await allWorkersGone();
+}
+
+function allWorkersGone(): Promise<'workers-gone'> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        cluster.off('exit', check);
+        resolve('workers-gone');
+      }
+    };
+    cluster.on('exit', check);
+  });
+}

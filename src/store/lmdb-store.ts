@@ -1,0 +1,184 @@
+/**
+ * @module The embedded online store: one LMDB environment in a folder (`lmdb:///abs/path`), no
+ * server. Readers in any number of processes see a consistent snapshot per read; the control records
+ * change in synchronous write transactions (LMDB serialises writers across processes), and data
+ * batches are written with lmdb-js's batched asynchronous puts (one transaction per batch).
+ *
+ * Layout: database `control` (JSON) holds `active`, `seq` and `['v', n]` → VersionRecord; database
+ * `data` (binary) holds `[version, collection, key]` → encoded value, so one version is one key range.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { RecError } from '../core/errors.js';
+import type { Collection, VersionRecord, VersionStatus } from './online-store.js';
+import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
+
+const ENV_FILE = 'rtrec.mdb';
+const ACTIVE = 'active';
+const SEQ = 'seq';
+/** Keys removed per write transaction when deleting a version, to keep transactions short. */
+const DELETE_CHUNK = 10_000;
+
+type ControlKey = string | [string, number];
+type DataKey = [number, string, string];
+
+/** Opens (creating when missing) the LMDB store in folder `dir`. */
+export function openLmdbStore(dir: string, options: VersionedStoreOptions = {}): VersionedStore {
+  return new VersionedStore(new LmdbBackend(dir), options);
+}
+
+class LmdbBackend implements StoreBackend {
+  readonly description: string;
+  readonly #env: RootDatabase;
+  readonly #control: Database<unknown, ControlKey>;
+  readonly #data: Database<Buffer, DataKey>;
+  #closed = false;
+
+  constructor(dir: string) {
+    this.description = `lmdb://${dir}`;
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.#env = open({ path: join(dir, ENV_FILE), maxDbs: 4, noSubdir: true });
+      this.#control = this.#env.openDB<unknown, ControlKey>({ name: 'control', encoding: 'json' });
+      this.#data = this.#env.openDB<Buffer, DataKey>({ name: 'data', encoding: 'binary' });
+    } catch (err) {
+      throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot open the LMDB store in ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  ping(): Promise<void> {
+    this.#ensureOpen();
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#env.close();
+  }
+
+  readActive(): Promise<number | null> {
+    this.#ensureOpen();
+    // lmdb-js renews its read snapshot once per event-loop turn; control reads must see the latest.
+    this.#env.resetReadTxn();
+    const v = this.#control.get(ACTIVE);
+    return Promise.resolve(typeof v === 'number' ? v : null);
+  }
+
+  readVersions(): Promise<VersionRecord[]> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const out: VersionRecord[] = [];
+    for (const { value } of this.#control.getRange({ start: ['v'], end: ['w'] })) out.push(value as VersionRecord);
+    return Promise.resolve(out);
+  }
+
+  readVersion(version: number): Promise<VersionRecord | undefined> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    return Promise.resolve(this.#control.get(['v', version]) as VersionRecord | undefined);
+  }
+
+  createVersion(build: (version: number) => VersionRecord): Promise<VersionRecord> {
+    this.#ensureOpen();
+    const record = this.#control.transactionSync(() => {
+      const seq = ((this.#control.get(SEQ) as number | undefined) ?? 0) + 1;
+      const rec = build(seq);
+      this.#control.putSync(SEQ, seq);
+      this.#control.putSync(['v', seq], rec);
+      return rec;
+    });
+    return Promise.resolve(record);
+  }
+
+  updateVersion(record: VersionRecord, from: readonly VersionStatus[], refuseActive: boolean): Promise<UpdateResult> {
+    this.#ensureOpen();
+    const res = this.#control.transactionSync((): UpdateResult => {
+      const cur = this.#control.get(['v', record.version]) as VersionRecord | undefined;
+      if (!cur) return 'missing';
+      if (!from.includes(cur.status)) return 'conflict';
+      if (refuseActive && this.#control.get(ACTIVE) === record.version) return 'active';
+      this.#control.putSync(['v', record.version], record);
+      return 'ok';
+    });
+    return Promise.resolve(res);
+  }
+
+  setActive(version: number): Promise<SetActiveResult> {
+    this.#ensureOpen();
+    const res = this.#control.transactionSync((): SetActiveResult => {
+      const cur = this.#control.get(['v', version]) as VersionRecord | undefined;
+      if (!cur) return 'missing';
+      if (cur.status !== 'ready') return 'not-ready';
+      this.#control.putSync(ACTIVE, version);
+      return 'ok';
+    });
+    return Promise.resolve(res);
+  }
+
+  removeVersion(version: number): Promise<UpdateResult> {
+    this.#ensureOpen();
+    const res = this.#control.transactionSync((): UpdateResult => {
+      if (this.#control.get(ACTIVE) === version) return 'active';
+      this.#control.removeSync(['v', version]);
+      return 'ok';
+    });
+    return Promise.resolve(res);
+  }
+
+  planLayout(): Readonly<Record<string, number>> {
+    return {};
+  }
+
+  async writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void> {
+    this.#ensureOpen();
+    // Puts issued in one event turn are committed together as one transaction by lmdb-js.
+    let last: Promise<boolean> | undefined;
+    for (const e of entries) last = this.#data.put([place.version, collection, e.key], e.value);
+    if (last) await last;
+  }
+
+  readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined> {
+    this.#ensureOpen();
+    return Promise.resolve(this.#data.get([place.version, collection, key]));
+  }
+
+  countEntries(place: VersionPlace, collection: Collection): Promise<number> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    return Promise.resolve(this.#data.getKeysCount(range(place.version, collection)));
+  }
+
+  readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const out: Buffer[] = [];
+    for (const { value } of this.#data.getRange(range(place.version, collection))) out.push(value);
+    return Promise.resolve(out);
+  }
+
+  deleteData(place: VersionPlace): Promise<void> {
+    this.#ensureOpen();
+    const all = { start: [place.version] as unknown as DataKey, end: [place.version + 1] as unknown as DataKey };
+    for (;;) {
+      const keys = [...this.#data.getKeys({ ...all, limit: DELETE_CHUNK })];
+      if (keys.length === 0) break;
+      this.#data.transactionSync(() => {
+        for (const k of keys) this.#data.removeSync(k);
+      });
+    }
+    return Promise.resolve();
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${this.description} is closed`);
+  }
+}
+
+/** The key range of one collection of one version: collections are single characters. */
+function range(version: number, collection: Collection): { start: DataKey; end: DataKey } {
+  const next = String.fromCharCode(collection.charCodeAt(0) + 1);
+  return { start: [version, collection] as unknown as DataKey, end: [version, next] as unknown as DataKey };
+}

@@ -1,0 +1,195 @@
+/**
+ * @module The behaviour every OnlineStore backend must show, as one suite each backend's test calls
+ * with a factory for fresh, empty store URLs (a new LMDB folder, a new Redis key prefix). Runs
+ * against the real engine; only the data written is made up here.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { isRecError } from '../core/errors.js';
+import type { Ranked } from '../models/recommender.js';
+import type { OnlineStore, SubjectList, VersionWriter } from './online-store.js';
+import { openStore, type OpenStoreOptions } from './open-store.js';
+
+export interface ContractSetup {
+  /** A URL of a fresh, empty store namespace each call. */
+  freshUrl(): Promise<string>;
+}
+
+function ranked(items: number[], scores: number[]): Ranked {
+  return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+}
+
+/** Lists of a small made-up version; `tag` shifts the scores so versions differ. */
+function versionData(tag: number, users: number): { users: SubjectList[]; similar: SubjectList[]; popular: Ranked } {
+  return {
+    users: Array.from({ length: users }, (_, u) => ({ subjectId: `user-${u}`, ranked: ranked([u % 5, (u + 1) % 5], [tag + 0.5, tag + 0.25]) })),
+    similar: Array.from({ length: 5 }, (_, i) => ({ subjectId: `item-${i}`, ranked: ranked([(i + 1) % 5], [tag / 3]) })),
+    popular: ranked([4, 3, 2], [30 + tag, 20, 10]),
+  };
+}
+
+async function writeVersion(store: OnlineStore, tag: number, users = 12): Promise<VersionWriter> {
+  const data = versionData(tag, users);
+  const w = await store.beginVersion({ expected: { u: users, s: 5, p: 1, c: 5 }, meta: { tag } });
+  await w.putCatalog(Array.from({ length: 5 }, (_, i) => ({ idx: i, itemId: `item-${i}`, metadata: i === 2 ? null : { title: `Title ${i}`, genres: ['A', 'B'] } })));
+  await w.putUserRecs(data.users.slice(0, 7));
+  await w.putUserRecs(data.users.slice(7));
+  await w.putSimilarItems(data.similar);
+  await w.putPopular(data.popular);
+  return w;
+}
+
+async function publish(store: OnlineStore, tag: number): Promise<number> {
+  const w = await writeVersion(store, tag);
+  return (await w.commit()).version;
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isRecError(err) ? err.code : err).toBe(code);
+}
+
+export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenStoreOptions = {}): void {
+  const opened: OnlineStore[] = [];
+  const open = async (url: string, options: OpenStoreOptions = {}) => {
+    const s = await openStore(url, { ...openOptions, ...options });
+    opened.push(s);
+    return s;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  it('starts empty: no active version, no versions, nothing to roll back', async () => {
+    const store = await open(await setup.freshUrl());
+    expect(await store.activeVersion()).toBeNull();
+    expect(await store.listVersions()).toEqual([]);
+    await expectCode(store.rollback(), 'RTREC_ERR_STORE_NO_ACTIVE_VERSION');
+    await expectCode(store.getUserRecs(1, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+  });
+
+  it('reads back exactly what a committed version holds', async () => {
+    const store = await open(await setup.freshUrl());
+    const v = await publish(store, 1);
+    expect(v).toBe(1);
+    expect(await store.activeVersion()).toBe(1);
+    const data = versionData(1, 12);
+    for (const { subjectId, ranked: r } of data.users) expect(await store.getUserRecs(v, subjectId)).toEqual(r);
+    for (const { subjectId, ranked: r } of data.similar) expect(await store.getSimilarItems(v, subjectId)).toEqual(r);
+    expect(await store.getPopular(v)).toEqual(data.popular);
+    expect(await store.getUserRecs(v, 'nobody')).toBeUndefined();
+    expect(await store.getSimilarItems(v, 'user-0')).toBeUndefined();
+    const catalog = await store.readCatalog(v);
+    expect(catalog.ids).toEqual(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
+    expect(catalog.metadata[2]).toBeNull();
+    expect(catalog.metadata[3]).toEqual({ title: 'Title 3', genres: ['A', 'B'] });
+    const [record] = await store.listVersions();
+    expect(record.status).toBe('ready');
+    expect(record.counts).toEqual({ u: 12, s: 5, p: 1, c: 5 });
+    expect(record.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.meta).toEqual({ tag: 1 });
+  });
+
+  it('keeps readers on the old version until the new one is committed, then flips once', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const reader = await open(url);
+    await publish(store, 1);
+    const w = await writeVersion(store, 2);
+    expect(await reader.activeVersion()).toBe(1);
+    expect(await reader.getUserRecs(1, 'user-3')).toEqual(versionData(1, 12).users[3].ranked);
+    expect((await reader.getVersion(2))?.status).toBe('writing');
+    await w.commit();
+    expect(await reader.activeVersion()).toBe(2);
+    expect(await reader.getUserRecs(2, 'user-3')).toEqual(versionData(2, 12).users[3].ranked);
+    // The old version stays readable (and activatable) until pruned.
+    expect(await reader.getUserRecs(1, 'user-3')).toEqual(versionData(1, 12).users[3].ranked);
+  });
+
+  it('commits without activating when asked, and activates only ready versions', async () => {
+    const store = await open(await setup.freshUrl());
+    await publish(store, 1);
+    const w2 = await writeVersion(store, 2);
+    const rec = await w2.commit({ activate: false });
+    expect(rec.status).toBe('ready');
+    expect(await store.activeVersion()).toBe(1);
+    const w3 = await writeVersion(store, 3);
+    await expectCode(store.activate(w3.version), 'RTREC_ERR_STORE_VERSION_NOT_READY');
+    await expectCode(store.activate(99), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    expect((await store.activate(2)).version).toBe(2);
+    expect(await store.activeVersion()).toBe(2);
+    await w3.abort('test');
+  });
+
+  it('discards an aborted version and its data, leaving the active one', async () => {
+    const store = await open(await setup.freshUrl());
+    await publish(store, 1);
+    const w = await writeVersion(store, 2);
+    await w.abort('simulated failure');
+    expect(await store.activeVersion()).toBe(1);
+    expect((await store.listVersions()).map((r) => r.version)).toEqual([1]);
+    await expectCode(store.getUserRecs(2, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    await expectCode(w.putPopular(ranked([1], [1])), 'RTREC_ERR_STORE_VERSION_NOT_READY');
+    // Numbers are never reused.
+    expect(await publish(store, 3)).toBe(3);
+  });
+
+  it('refuses to commit a version whose stored counts differ from what was written', async () => {
+    const store = await open(await setup.freshUrl());
+    await publish(store, 1);
+    const w = await writeVersion(store, 2);
+    // The same user twice: the store keeps one entry, the writer counted two.
+    await w.putUserRecs([{ subjectId: 'user-0', ranked: ranked([1], [9]) }]);
+    await expectCode(w.commit(), 'RTREC_ERR_STORE_VERIFY_FAILED');
+    expect(await store.activeVersion()).toBe(1);
+    expect((await store.listVersions()).map((r) => r.version)).toEqual([1]);
+  });
+
+  it('removes an abandoned writing version at the next publish', async () => {
+    const url = await setup.freshUrl();
+    const crashed = await open(url);
+    await publish(crashed, 1);
+    const w = await writeVersion(crashed, 2);
+    // Another publisher that considers writers silent for 1 ms as gone (as after a crash).
+    await new Promise((r) => setTimeout(r, 5));
+    const next = await open(url, { staleWriterMs: 1 });
+    const w3 = await writeVersion(next, 3);
+    expect((await next.listVersions()).map((r) => [r.version, r.status])).toEqual([[1, 'ready'], [3, 'writing']]);
+    await expectCode(next.getUserRecs(2, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    await w3.commit();
+    expect(await next.activeVersion()).toBe(3);
+    // The crashed writer, should it wake up, cannot complete its version.
+    await expect(w.commit()).rejects.toThrow();
+    expect(await next.activeVersion()).toBe(3);
+  });
+
+  it('rolls back to the newest older ready version', async () => {
+    const store = await open(await setup.freshUrl());
+    await publish(store, 1);
+    await publish(store, 2);
+    await publish(store, 3);
+    expect(await store.rollback()).toEqual({ from: 3, to: 2 });
+    expect(await store.activeVersion()).toBe(2);
+    expect(await store.rollback()).toEqual({ from: 2, to: 1 });
+    await expectCode(store.rollback(), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    expect(await store.activeVersion()).toBe(1);
+  });
+
+  it('prunes all but the newest N ready versions, never the active one', async () => {
+    const store = await open(await setup.freshUrl());
+    for (let t = 1; t <= 4; t++) await publish(store, t);
+    await store.activate(1);
+    const res = await store.prune(2);
+    expect(res.deleted).toEqual([2]);
+    expect(res.kept).toEqual([1, 3, 4]);
+    expect((await store.listVersions()).map((r) => r.version)).toEqual([1, 3, 4]);
+    await expectCode(store.getUserRecs(2, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    expect(await store.getUserRecs(1, 'user-0')).toEqual(versionData(1, 12).users[0].ranked);
+    const res0 = await store.prune(0);
+    expect(res0.deleted).toEqual([3, 4]);
+    expect(await store.activeVersion()).toBe(1);
+    await expectCode(store.prune(-1), 'RTREC_ERR_CONFIG_INVALID');
+  });
+}

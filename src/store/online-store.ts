@@ -1,0 +1,148 @@
+/**
+ * @module The online store contract: where `rtrec publish` writes precomputed recommendations as
+ * numbered, immutable versions and where `rtrec serve` reads them. One pointer (the active version)
+ * says which version readers use; publishing writes a whole new version beside the active one and
+ * flips the pointer only after the new version reads back as written.
+ *
+ * Lists are stored as item indices into the version's own item catalogue (see Catalog), so a stored
+ * list is 8 bytes per entry whatever the item ids look like, and every reader resolves ids and
+ * metadata from the catalogue of the same version it read the list from.
+ */
+import type { Ranked } from '../models/recommender.js';
+
+/** What one version holds, by collection. */
+export const COLLECTIONS = {
+  /** Per-user top-K lists, keyed by external user id. */
+  userRecs: 'u',
+  /** Per-item similar-item lists, keyed by external item id. */
+  similarItems: 's',
+  /** The popularity list: one entry under POPULAR_KEY. */
+  popular: 'p',
+  /** The item catalogue: one entry per item index (decimal string) with id and metadata. */
+  catalog: 'c',
+} as const;
+export type Collection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+export const ALL_COLLECTIONS: readonly Collection[] = Object.values(COLLECTIONS);
+export const POPULAR_KEY = 'all';
+
+/** Life cycle of a version: writing → ready (→ deleting), or writing → failed (→ deleting). */
+export type VersionStatus = 'writing' | 'ready' | 'failed' | 'deleting';
+
+/** Item metadata as stored: field → value (genres as a list). */
+export type ItemFields = Readonly<Record<string, string | readonly string[]>>;
+
+/** The items of a version, indexed like the model's item index; lists refer to these indices. */
+export interface Catalog {
+  /** External item id per index. */
+  readonly ids: readonly string[];
+  /** Metadata per index (null when the item has none). */
+  readonly metadata: readonly (ItemFields | null)[];
+}
+
+export interface CatalogEntry {
+  readonly idx: number;
+  readonly itemId: string;
+  readonly metadata: ItemFields | null;
+}
+
+/** One precomputed list: `subjectId` is a user id (userRecs) or an item id (similarItems). */
+export interface SubjectList {
+  readonly subjectId: string;
+  readonly ranked: Ranked;
+}
+
+export type VersionCounts = Readonly<Record<Collection, number>>;
+
+/** Free-form description of what was published (model type, data fingerprint, options). */
+export type PublishMeta = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface VersionRecord {
+  /** Positive integer, increasing in publish order. */
+  readonly version: number;
+  readonly status: VersionStatus;
+  /** ISO-8601 times. */
+  readonly createdAt: string;
+  readonly readyAt?: string;
+  /** Entries per collection; set when the version became ready. */
+  readonly counts?: VersionCounts;
+  /** sha256 (hex) over a sample of the written entries, checked by reading them back. */
+  readonly checksum?: string;
+  /** Who is writing it: a writing version whose writer is gone is removed by the next publish. */
+  readonly writer: { readonly host: string; readonly pid: number };
+  /** Last sign of life of the writer, ms since the epoch. */
+  readonly heartbeatAt: number;
+  /** Backend-specific placement of the data (e.g. Redis hash shard counts); opaque to callers. */
+  readonly layout: Readonly<Record<string, number>>;
+  readonly meta: PublishMeta;
+  /** Why a version failed. */
+  readonly error?: string;
+}
+
+export interface BeginOptions {
+  /** Expected entries per collection, so a backend can size its layout (e.g. shard counts). */
+  readonly expected: Partial<VersionCounts>;
+  readonly meta?: PublishMeta;
+}
+
+/** Writes one new version. Batches are written as one transaction or pipeline each. */
+export interface VersionWriter {
+  readonly version: number;
+  putUserRecs(batch: readonly SubjectList[]): Promise<void>;
+  putSimilarItems(batch: readonly SubjectList[]): Promise<void>;
+  putPopular(ranked: Ranked): Promise<void>;
+  putCatalog(batch: readonly CatalogEntry[]): Promise<void>;
+  /**
+   * Verifies the version (entry counts equal what this writer wrote, sampled entries read back
+   * byte-identical), marks it ready and, unless `activate` is false, makes it the active version.
+   * @throws RTREC_ERR_STORE_VERIFY_FAILED (the version is then discarded)
+   */
+  commit(options?: { activate?: boolean }): Promise<VersionRecord>;
+  /** Marks the version failed and removes its data (best effort; the next publish retries). */
+  abort(reason: string): Promise<void>;
+}
+
+export interface PruneResult {
+  readonly deleted: readonly number[];
+  readonly kept: readonly number[];
+}
+
+/**
+ * A versioned online store. Reads take the version explicitly, so a caller that resolved the active
+ * version once reads everything of one request from that version.
+ *
+ * Room for real-time updates (issue 4): a later `putUserRecs(version, userId, ranked)` can overwrite
+ * one user's list in place, since lists are single entries keyed by user id; an event log would be a
+ * further collection outside versions.
+ */
+export interface OnlineStore {
+  /** The store URL with any password removed, for logs and messages. */
+  readonly description: string;
+  /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** All versions, oldest first. */
+  listVersions(): Promise<VersionRecord[]>;
+  getVersion(version: number): Promise<VersionRecord | undefined>;
+  /** The active version, or null before the first publish. */
+  activeVersion(): Promise<number | null>;
+
+  /** Removes data of failed and abandoned versions, then starts writing a new version. */
+  beginVersion(options: BeginOptions): Promise<VersionWriter>;
+  /** @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY */
+  activate(version: number): Promise<VersionRecord>;
+  /**
+   * Activates the newest ready version older than the active one.
+   * @throws RTREC_ERR_STORE_NO_ACTIVE_VERSION, RTREC_ERR_STORE_VERSION_NOT_FOUND when there is none
+   */
+  rollback(): Promise<{ from: number; to: number }>;
+  /** Keeps the newest `keep` ready versions and the active one; deletes every other version. */
+  prune(keep: number): Promise<PruneResult>;
+  /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers. */
+  cleanup(): Promise<number[]>;
+
+  getUserRecs(version: number, userId: string): Promise<Ranked | undefined>;
+  getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined>;
+  getPopular(version: number): Promise<Ranked | undefined>;
+  readCatalog(version: number): Promise<Catalog>;
+}

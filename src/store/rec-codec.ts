@@ -1,0 +1,75 @@
+/**
+ * @module Byte encodings of what the online store holds. A ranked list is one format byte (1) then
+ * n little-endian int32 item indices then n little-endian float32 scores: 8 bytes per entry, exact
+ * float32 scores, decoded without parsing. Catalogue entries are small JSON documents. The format
+ * byte leaves room for later encodings (e.g. lists carrying ids for items added in real time).
+ */
+import { RecError } from '../core/errors.js';
+import type { Ranked } from '../models/recommender.js';
+import type { CatalogEntry, ItemFields } from './online-store.js';
+
+export const RANKED_FORMAT = 1;
+
+/** Encodes a ranked list (items and scores of equal length). */
+export function encodeRanked(ranked: Ranked): Buffer {
+  const n = ranked.items.length;
+  if (ranked.scores.length !== n) throw new TypeError(`ranked list has ${n} items but ${ranked.scores.length} scores`);
+  const out = Buffer.allocUnsafe(1 + 8 * n);
+  out[0] = RANKED_FORMAT;
+  for (let j = 0; j < n; j++) {
+    out.writeInt32LE(ranked.items[j], 1 + 4 * j);
+    out.writeFloatLE(ranked.scores[j], 1 + 4 * n + 4 * j);
+  }
+  return out;
+}
+
+/** Decodes encodeRanked output. @throws RTREC_ERR_STORE_CORRUPT on a wrong format or length */
+export function decodeRanked(bytes: Uint8Array, where: string): Ranked {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 1 || buf[0] !== RANKED_FORMAT || (buf.length - 1) % 8 !== 0) {
+    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: not a ranked list (format byte ${buf[0]}, ${buf.length} bytes)`);
+  }
+  const n = (buf.length - 1) / 8;
+  const items = new Int32Array(n);
+  const scores = new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    items[j] = buf.readInt32LE(1 + 4 * j);
+    scores[j] = buf.readFloatLE(1 + 4 * n + 4 * j);
+  }
+  return { items, scores };
+}
+
+interface CatalogJson {
+  i: number;
+  id: string;
+  m: ItemFields | null;
+}
+
+export function encodeCatalogEntry(entry: CatalogEntry): Buffer {
+  const doc: CatalogJson = { i: entry.idx, id: entry.itemId, m: entry.metadata };
+  return Buffer.from(JSON.stringify(doc), 'utf8');
+}
+
+/** @throws RTREC_ERR_STORE_CORRUPT when the bytes are not a catalogue entry */
+export function decodeCatalogEntry(bytes: Uint8Array, where: string): CatalogEntry {
+  let doc: CatalogJson;
+  try {
+    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as CatalogJson;
+  } catch (err) {
+    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: catalogue entry is not JSON`, { cause: err });
+  }
+  if (typeof doc !== 'object' || doc === null || !Number.isInteger(doc.i) || doc.i < 0 || typeof doc.id !== 'string') {
+    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: catalogue entry lacks an index or id`);
+  }
+  return { idx: doc.i, itemId: doc.id, metadata: doc.m ?? null };
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `s`: a stable, fast hash for sharding and sampling. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

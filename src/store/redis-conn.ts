@@ -1,0 +1,199 @@
+/**
+ * @module One way to send commands to Redis, whether a single server (`redis://`, `rediss://`) or a
+ * cluster (`redis+cluster://h1:p1,h2:p2`): node-redis underneath, commands never queued while
+ * disconnected (they fail at once, so a server can answer from its fallbacks instead of hanging), and
+ * reconnection in the background with a backoff capped at 500 ms so service returns quickly.
+ */
+import { createClient, createCluster, RESP_TYPES } from 'redis';
+import { RecError } from '../core/errors.js';
+
+export interface RedisTarget {
+  readonly kind: 'single' | 'cluster';
+  /** node-redis URLs: one for a single server, one per seed node for a cluster. */
+  readonly urls: readonly string[];
+  /** Prefix of every key rtrec writes (URL parameter `prefix`, default `rtrec`). */
+  readonly prefix: string;
+  /** The URL without password, for messages. */
+  readonly description: string;
+}
+
+export interface RedisConnOptions {
+  /**
+   * 'wait': connecting fails after `connectTimeoutMs` (command-line use). 'background': returns at
+   * once and keeps connecting (servers, which report not-ready meanwhile).
+   */
+  readonly connect?: 'wait' | 'background';
+  readonly connectTimeoutMs?: number;
+}
+
+export interface SendOptions {
+  /** Return bulk strings as Buffers (binary values) instead of strings. */
+  readonly buffers?: boolean;
+  /** Fail the command when no reply came within this many ms. */
+  readonly timeoutMs?: number;
+}
+
+export interface RedisConn {
+  /** Sends one command; `key` (any key it touches) routes it to the right node of a cluster. */
+  send(key: string | undefined, args: readonly (string | Buffer)[], options?: SendOptions): Promise<unknown>;
+  readonly isReady: boolean;
+  close(): Promise<void>;
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_BACKOFF_MS = 500;
+
+/** Parses a `redis://`, `rediss://` or `redis+cluster://` store URL. @throws RTREC_ERR_CONFIG_INVALID */
+export function parseRedisUrl(url: string): RedisTarget {
+  const m = /^(redis|rediss|redis\+cluster):\/\/(?:([^@/]*)@)?([^/?#]+)(\/\d+)?\/?(?:\?(.*))?$/.exec(url);
+  if (!m) throw invalid(url, 'expected redis://[user:password@]host:port[/db][?prefix=name] or redis+cluster://host1:port1,host2:port2');
+  const [, scheme, auth, hosts, db, query] = m;
+  const params = new URLSearchParams(query ?? '');
+  for (const key of params.keys()) if (key !== 'prefix') throw invalid(url, `unknown parameter ${JSON.stringify(key)} (only prefix)`);
+  const prefix = params.get('prefix') ?? 'rtrec';
+  if (!PREFIX_PATTERN.test(prefix)) throw invalid(url, 'prefix must be 1-64 letters, digits, _ . or -');
+  const hostList = hosts.split(',').filter((h) => h !== '');
+  for (const h of hostList) if (!/^[^:]+(:\d{1,5})?$/.test(h) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(h)) throw invalid(url, `bad host ${JSON.stringify(h)}`);
+  const authPart = auth === undefined ? '' : `${auth}@`;
+  const shown = auth === undefined ? '' : `${auth.split(':')[0]}:***@`;
+  if (scheme === 'redis+cluster') {
+    if (db !== undefined) throw invalid(url, 'a cluster has only database 0; leave out the /db part');
+    if (hostList.length === 0) throw invalid(url, 'name at least one cluster node');
+    return {
+      kind: 'cluster',
+      urls: hostList.map((h) => `redis://${authPart}${h}`),
+      prefix,
+      description: `redis+cluster://${shown}${hostList.join(',')}${query ? `?${query}` : ''}`,
+    };
+  }
+  if (hostList.length !== 1) throw invalid(url, 'a single-server URL names exactly one host (use redis+cluster:// for several)');
+  return {
+    kind: 'single',
+    urls: [`${scheme}://${authPart}${hostList[0]}${db ?? ''}`],
+    prefix,
+    description: `${scheme}://${shown}${hostList[0]}${db ?? ''}${query ? `?${query}` : ''}`,
+  };
+}
+
+/** Connects to `target` (see RedisConnOptions for when this resolves). */
+export async function connectRedis(target: RedisTarget, options: RedisConnOptions = {}): Promise<RedisConn> {
+  const mode = options.connect ?? 'wait';
+  const waitMs = options.connectTimeoutMs ?? 5_000;
+  const started = Date.now();
+  let everConnected = false;
+  const reconnectStrategy = (retries: number): number | Error => {
+    if (!everConnected && mode === 'wait' && Date.now() - started > waitMs) {
+      return new Error(`no connection within ${waitMs} ms`);
+    }
+    return Math.min(25 * 2 ** retries, MAX_BACKOFF_MS);
+  };
+  const base = { disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: Math.min(waitMs, 2_000) } };
+  const conn = target.kind === 'single' ? singleConn(target, base) : clusterConn(target, base);
+  const connecting = conn.connect().then(() => {
+    everConnected = true;
+  });
+  if (mode === 'background') {
+    connecting.catch(() => undefined);
+    return conn;
+  }
+  try {
+    await connecting;
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot connect to ${target.description}: ${(err as Error).message}`, { cause: err });
+  }
+  return conn;
+}
+
+interface ConnImpl extends RedisConn {
+  connect(): Promise<void>;
+}
+
+type BaseOptions = { disableOfflineQueue: boolean; socket: { reconnectStrategy: (retries: number) => number | Error; connectTimeout: number } };
+
+const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
+
+function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
+  const client = createClient({ url: target.urls[0], ...base });
+  // node-redis emits 'error' for every failed (re)connection; the failures surface per command.
+  client.on('error', () => undefined);
+  let closed = false;
+  return {
+    async connect() {
+      await client.connect();
+    },
+    get isReady() {
+      return client.isReady;
+    },
+    async send(_key, args, options = {}) {
+      try {
+        return await client.sendCommand(args, {
+          ...(options.buffers ? { typeMapping: BUFFERS } : {}),
+          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+        });
+      } catch (err) {
+        throw unavailable(target, args, err);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (client.isOpen) await client.close();
+      else client.destroy();
+    },
+  };
+}
+
+function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
+  const cluster = createCluster({ rootNodes: target.urls.map((url) => ({ url })), defaults: base, minimizeConnections: false });
+  cluster.on('error', () => undefined);
+  let ready = false;
+  let closed = false;
+  return {
+    async connect() {
+      // A cluster client gives up when no seed node answers; keep trying until closed.
+      let delay = 25;
+      for (;;) {
+        try {
+          await cluster.connect();
+          ready = true;
+          return;
+        } catch (err) {
+          const verdict = base.socket.reconnectStrategy(0);
+          if (closed || verdict instanceof Error) throw err;
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+        }
+      }
+    },
+    get isReady() {
+      return ready && cluster.isOpen;
+    },
+    async send(key, args, options = {}) {
+      try {
+        return await cluster.sendCommand(key, false, args as (string | Buffer)[], {
+          ...(options.buffers ? { typeMapping: BUFFERS } : {}),
+          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+        });
+      } catch (err) {
+        throw unavailable(target, args, err);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (cluster.isOpen) await cluster.close();
+      else cluster.destroy();
+    },
+  };
+}
+
+function unavailable(target: RedisTarget, args: readonly (string | Buffer)[], err: unknown): RecError {
+  const what = typeof args[0] === 'string' ? args[0] : 'command';
+  return new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${target.description}: ${what} failed: ${(err as Error).message}`, { cause: err });
+}
+
+function invalid(url: string, why: string): RecError {
+  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return new RecError('RTREC_ERR_CONFIG_INVALID', `bad Redis store URL ${JSON.stringify(shown)}: ${why}`);
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRedis, startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../../test/support/redis-server.js';
+import { runOnlineStoreContract } from './online-store.contract.js';
+import { parseRedisUrl } from './redis-conn.js';
+import { openStore } from './open-store.js';
+
+let prefixes = 0;
+const freshPrefix = () => `t${process.pid}-${++prefixes}`;
+
+describeRedis('Redis online store, single server (contract)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+  runOnlineStoreContract({ freshUrl: () => Promise.resolve(`${server.url}?prefix=${freshPrefix()}`) });
+
+  it('fails fast with RTREC_ERR_STORE_UNAVAILABLE when nothing listens', async () => {
+    const started = Date.now();
+    await expect(openStore('redis://127.0.0.1:1/0', { connectTimeoutMs: 300 })).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describeRedis('Redis online store, 3-master cluster (contract)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterAll(async () => {
+    await cluster.destroy();
+  });
+  runOnlineStoreContract({ freshUrl: () => Promise.resolve(`${cluster.url}?prefix=${freshPrefix()}`) });
+});
+
+describe('Redis store URLs', () => {
+  it('parses single-server and cluster URLs, hiding passwords', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379/2')).toEqual({ kind: 'single', urls: ['redis://127.0.0.1:6379/2'], prefix: 'rtrec', description: 'redis://127.0.0.1:6379/2' });
+    const c = parseRedisUrl('redis+cluster://:s3cret@h1:7000,h2:7001?prefix=shop');
+    expect(c.kind).toBe('cluster');
+    expect(c.urls).toEqual(['redis://:s3cret@h1:7000', 'redis://:s3cret@h2:7001']);
+    expect(c.prefix).toBe('shop');
+    expect(c.description).not.toContain('s3cret');
+  });
+
+  it('rejects malformed URLs with RTREC_ERR_CONFIG_INVALID and without echoing passwords', () => {
+    for (const bad of ['redis://', 'redis://h:1/0?db=2', 'redis://h:1?prefix=a{b}', 'redis+cluster://h1:1/3', 'redis://a:1,b:2']) {
+      expect(() => parseRedisUrl(bad), bad).toThrow(expect.objectContaining({ code: 'RTREC_ERR_CONFIG_INVALID' }));
+    }
+    expect(() => parseRedisUrl('redis://user:hunter2@h:1?x=1')).toThrow(expect.not.stringContaining('hunter2'));
+  });
+});

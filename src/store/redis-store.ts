@@ -1,0 +1,193 @@
+/**
+ * @module The Redis online store, for a single server or a Redis Cluster. Key design (cluster-safe):
+ *
+ * - Control keys share the hash tag `{prefix}` so the few multi-key atomic steps (activate only a
+ *   ready version; change a record only in an expected status and never the active one) run as Lua
+ *   scripts on one node: `{rtrec}:active` (string), `{rtrec}:seq` (counter), `{rtrec}:versions`
+ *   (hash version → JSON record).
+ * - Data keys carry no hash tag and spread over the cluster: `rtrec:v<n>:<collection>:<shard>` is a
+ *   hash from key (user id, item id, or item index) to encoded value. Every read is one HGET; a
+ *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
+ *   (UNLINK) never need SCAN.
+ */
+import { RecError } from '../core/errors.js';
+import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
+import { fnv1a32 } from './rec-codec.js';
+import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
+import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
+
+export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptions {
+  /** A read (HGET) without reply within this many ms fails, so servers can fall back. Default 1000. */
+  readonly readTimeoutMs?: number;
+}
+
+/** Entries per hash shard the layout aims for. */
+const SHARD_TARGET = 1_000;
+const MAX_SHARDS = 16_384;
+
+const UPDATE_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 'missing' end
+local st = cjson.decode(cur)['status']
+local allowed = false
+for i = 4, #ARGV do if ARGV[i] == st then allowed = true end end
+if not allowed then return 'conflict' end
+if ARGV[3] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then return 'active' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 'ok'`;
+
+const SET_ACTIVE_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 'missing' end
+if cjson.decode(cur)['status'] ~= 'ready' then return 'not-ready' end
+redis.call('SET', KEYS[2], ARGV[1])
+return 'ok'`;
+
+const REMOVE_SCRIPT = `
+if redis.call('GET', KEYS[2]) == ARGV[1] then return 'active' end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 'ok'`;
+
+/** Connects to the store at a `redis://`, `rediss://` or `redis+cluster://` URL. */
+export async function openRedisStore(url: string, options: RedisStoreOptions = {}): Promise<VersionedStore> {
+  const target = parseRedisUrl(url);
+  const conn = await connectRedis(target, options);
+  return new VersionedStore(new RedisBackend(target, conn, options.readTimeoutMs ?? 1_000), options);
+}
+
+class RedisBackend implements StoreBackend {
+  readonly description: string;
+  readonly #conn: RedisConn;
+  readonly #prefix: string;
+  readonly #readTimeoutMs: number;
+  readonly #active: string;
+  readonly #seq: string;
+  readonly #versions: string;
+
+  constructor(target: RedisTarget, conn: RedisConn, readTimeoutMs: number) {
+    this.description = target.description;
+    this.#conn = conn;
+    this.#prefix = target.prefix;
+    this.#readTimeoutMs = readTimeoutMs;
+    this.#active = `{${target.prefix}}:active`;
+    this.#seq = `{${target.prefix}}:seq`;
+    this.#versions = `{${target.prefix}}:versions`;
+  }
+
+  async ping(): Promise<void> {
+    // A GET of a control key reaches the node that matters for readers, in a cluster too.
+    await this.#conn.send(this.#active, ['GET', this.#active], { timeoutMs: this.#readTimeoutMs });
+  }
+
+  close(): Promise<void> {
+    return this.#conn.close();
+  }
+
+  async readActive(): Promise<number | null> {
+    const v = await this.#conn.send(this.#active, ['GET', this.#active], { timeoutMs: this.#readTimeoutMs });
+    return v === null || v === undefined ? null : Number(v);
+  }
+
+  async readVersions(): Promise<VersionRecord[]> {
+    const values = (await this.#conn.send(this.#versions, ['HVALS', this.#versions])) as string[];
+    return values.map((v) => parseRecord(v, this.description));
+  }
+
+  async readVersion(version: number): Promise<VersionRecord | undefined> {
+    const v = (await this.#conn.send(this.#versions, ['HGET', this.#versions, String(version)], { timeoutMs: this.#readTimeoutMs })) as string | null;
+    return v === null ? undefined : parseRecord(v, this.description);
+  }
+
+  async createVersion(build: (version: number) => VersionRecord): Promise<VersionRecord> {
+    const version = Number(await this.#conn.send(this.#seq, ['INCR', this.#seq]));
+    const record = build(version);
+    await this.#conn.send(this.#versions, ['HSET', this.#versions, String(version), JSON.stringify(record)]);
+    return record;
+  }
+
+  async updateVersion(record: VersionRecord, from: readonly VersionStatus[], refuseActive: boolean): Promise<UpdateResult> {
+    return (await this.#eval(UPDATE_SCRIPT, [String(record.version), JSON.stringify(record), refuseActive ? '1' : '0', ...from])) as UpdateResult;
+  }
+
+  async setActive(version: number): Promise<SetActiveResult> {
+    return (await this.#eval(SET_ACTIVE_SCRIPT, [String(version)])) as SetActiveResult;
+  }
+
+  async removeVersion(version: number): Promise<UpdateResult> {
+    return (await this.#eval(REMOVE_SCRIPT, [String(version)])) as UpdateResult;
+  }
+
+  planLayout(expected: Partial<VersionCounts>): Readonly<Record<string, number>> {
+    const layout: Record<string, number> = {};
+    for (const c of ALL_COLLECTIONS) layout[c] = shardCount(expected[c] ?? 0);
+    return layout;
+  }
+
+  async writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void> {
+    const byShard = new Map<string, (string | Buffer)[]>();
+    for (const e of entries) {
+      const key = this.#dataKey(place, collection, e.key);
+      let args = byShard.get(key);
+      if (!args) byShard.set(key, (args = ['HSET', key]));
+      args.push(e.key, e.value);
+    }
+    // Issued in one tick, node-redis pipelines these (per node in a cluster).
+    await Promise.all([...byShard].map(([key, args]) => this.#conn.send(key, args)));
+  }
+
+  async readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined> {
+    const dataKey = this.#dataKey(place, collection, key);
+    const v = (await this.#conn.send(dataKey, ['HGET', dataKey, key], { buffers: true, timeoutMs: this.#readTimeoutMs })) as Buffer | null;
+    return v ?? undefined;
+  }
+
+  async countEntries(place: VersionPlace, collection: Collection): Promise<number> {
+    const counts = await Promise.all(this.#shardKeys(place, collection).map((k) => this.#conn.send(k, ['HLEN', k])));
+    return counts.reduce<number>((sum, n) => sum + Number(n), 0);
+  }
+
+  async readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]> {
+    const parts = await Promise.all(this.#shardKeys(place, collection).map((k) => this.#conn.send(k, ['HVALS', k], { buffers: true })));
+    return (parts as Buffer[][]).flat();
+  }
+
+  async deleteData(place: VersionPlace): Promise<void> {
+    const keys = ALL_COLLECTIONS.flatMap((c) => this.#shardKeys(place, c));
+    await Promise.all(keys.map((k) => this.#conn.send(k, ['UNLINK', k])));
+  }
+
+  #shards(place: VersionPlace, collection: Collection): number {
+    return place.layout[collection] ?? 1;
+  }
+
+  #dataKey(place: VersionPlace, collection: Collection, key: string): string {
+    const shards = this.#shards(place, collection);
+    const shard = shards === 1 ? 0 : fnv1a32(key) % shards;
+    return `${this.#prefix}:v${place.version}:${collection}:${shard}`;
+  }
+
+  #shardKeys(place: VersionPlace, collection: Collection): string[] {
+    const n = this.#shards(place, collection);
+    return Array.from({ length: n }, (_, s) => `${this.#prefix}:v${place.version}:${collection}:${s}`);
+  }
+
+  #eval(script: string, args: readonly string[]): Promise<unknown> {
+    return this.#conn.send(this.#versions, ['EVAL', script, '2', this.#versions, this.#active, ...args]);
+  }
+}
+
+/** Power-of-two shard count giving about SHARD_TARGET entries per hash. */
+function shardCount(expected: number): number {
+  let n = 1;
+  while (n < MAX_SHARDS && n * SHARD_TARGET < expected) n *= 2;
+  return n;
+}
+
+function parseRecord(text: string, where: string): VersionRecord {
+  try {
+    return JSON.parse(text) as VersionRecord;
+  } catch (err) {
+    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: a version record is not JSON`, { cause: err });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * @module The few primitives a storage engine supplies so VersionedStore can implement the whole
+ * versioned-publish protocol once: a control plane (version records and the active pointer, changed
+ * atomically) and a data plane (entries keyed by version, collection and key, written in batches).
+ */
+import type { Collection, VersionCounts, VersionRecord, VersionStatus } from './online-store.js';
+
+export interface DataEntry {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+/** Where a version's data lives: its number and the backend's layout parameters. */
+export interface VersionPlace {
+  readonly version: number;
+  readonly layout: Readonly<Record<string, number>>;
+}
+
+export type SetActiveResult = 'ok' | 'missing' | 'not-ready';
+export type UpdateResult = 'ok' | 'missing' | 'conflict' | 'active';
+
+export interface StoreBackend {
+  readonly description: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  readActive(): Promise<number | null>;
+  /** All records, any order. */
+  readVersions(): Promise<VersionRecord[]>;
+  readVersion(version: number): Promise<VersionRecord | undefined>;
+  /** Reserves the next version number (never reused) and stores the record built for it. */
+  createVersion(build: (version: number) => VersionRecord): Promise<VersionRecord>;
+  /**
+   * Replaces the record of `record.version` atomically when its current status is one of `from`;
+   * with `refuseActive`, also only when it is not the active version.
+   */
+  updateVersion(record: VersionRecord, from: readonly VersionStatus[], refuseActive: boolean): Promise<UpdateResult>;
+  /** Sets the active pointer atomically, only when the version's record says ready. */
+  setActive(version: number): Promise<SetActiveResult>;
+  /** Removes a record (its data must already be gone); refuses the active version. */
+  removeVersion(version: number): Promise<UpdateResult>;
+
+  /** Layout parameters for a version about to be written with about `expected` entries. */
+  planLayout(expected: Partial<VersionCounts>): Readonly<Record<string, number>>;
+  /** Writes one batch as one transaction or pipeline. */
+  writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void>;
+  readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined>;
+  countEntries(place: VersionPlace, collection: Collection): Promise<number>;
+  /** Every value of a collection (used for the catalogue, which readers load whole). */
+  readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]>;
+  /** Deletes all data of a version (idempotent). */
+  deleteData(place: VersionPlace): Promise<void>;
+}

@@ -1,0 +1,210 @@
+/**
+ * @module The versioned-publish protocol over any StoreBackend: begin (after cleaning up what failed
+ * or was abandoned), write, verify, flip; activate, rollback, prune; and the version-scoped reads.
+ * A writing version is abandoned when its writer process is gone (same host, pid not alive) or its
+ * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish.
+ */
+import { hostname } from 'node:os';
+import { RecError } from '../core/errors.js';
+import type { Ranked } from '../models/recommender.js';
+import {
+  COLLECTIONS,
+  POPULAR_KEY,
+  type BeginOptions,
+  type Catalog,
+  type ItemFields,
+  type OnlineStore,
+  type PruneResult,
+  type VersionRecord,
+  type VersionWriter,
+} from './online-store.js';
+import { decodeCatalogEntry, decodeRanked } from './rec-codec.js';
+import type { StoreBackend, VersionPlace } from './store-backend.js';
+import { BackendVersionWriter } from './version-writer.js';
+
+export interface VersionedStoreOptions {
+  /** A writing version whose heartbeat is older than this (ms) counts as abandoned. Default 60 s. */
+  readonly staleWriterMs?: number;
+}
+
+export const DEFAULT_STALE_WRITER_MS = 60_000;
+
+export class VersionedStore implements OnlineStore {
+  readonly #backend: StoreBackend;
+  readonly #staleWriterMs: number;
+  /** Layouts of versions read so far: records of ready versions never change their layout. */
+  readonly #places = new Map<number, VersionPlace>();
+
+  constructor(backend: StoreBackend, options: VersionedStoreOptions = {}) {
+    this.#backend = backend;
+    this.#staleWriterMs = options.staleWriterMs ?? DEFAULT_STALE_WRITER_MS;
+  }
+
+  get description(): string {
+    return this.#backend.description;
+  }
+
+  ping(): Promise<void> {
+    return this.#backend.ping();
+  }
+
+  close(): Promise<void> {
+    return this.#backend.close();
+  }
+
+  async listVersions(): Promise<VersionRecord[]> {
+    const records = await this.#backend.readVersions();
+    return records.sort((a, b) => a.version - b.version);
+  }
+
+  getVersion(version: number): Promise<VersionRecord | undefined> {
+    return this.#backend.readVersion(version);
+  }
+
+  activeVersion(): Promise<number | null> {
+    return this.#backend.readActive();
+  }
+
+  async beginVersion(options: BeginOptions): Promise<VersionWriter> {
+    await this.cleanup();
+    const layout = this.#backend.planLayout(options.expected);
+    const now = Date.now();
+    const record = await this.#backend.createVersion((version) => ({
+      version,
+      status: 'writing',
+      createdAt: new Date(now).toISOString(),
+      writer: { host: hostname(), pid: process.pid },
+      heartbeatAt: now,
+      layout,
+      meta: options.meta ?? {},
+    }));
+    return new BackendVersionWriter(this.#backend, record, {
+      discard: (rec, reason) => this.#discard(rec, reason),
+      activate: (v) => this.activate(v),
+    });
+  }
+
+  async activate(version: number): Promise<VersionRecord> {
+    const res = await this.#backend.setActive(version);
+    if (res === 'missing') throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no version ${version} in ${this.description}`);
+    const record = await this.#backend.readVersion(version);
+    if (res === 'not-ready' || !record) {
+      throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is ${record?.status ?? 'gone'}, only a ready version can be activated`);
+    }
+    return record;
+  }
+
+  async rollback(): Promise<{ from: number; to: number }> {
+    const active = await this.activeVersion();
+    if (active === null) throw new RecError('RTREC_ERR_STORE_NO_ACTIVE_VERSION', `nothing to roll back: ${this.description} has no active version`);
+    const older = (await this.listVersions()).filter((r) => r.status === 'ready' && r.version < active);
+    const target = older.at(-1);
+    if (!target) throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no ready version older than the active version ${active} to roll back to`);
+    await this.activate(target.version);
+    return { from: active, to: target.version };
+  }
+
+  async prune(keep: number): Promise<PruneResult> {
+    if (!Number.isInteger(keep) || keep < 0) throw new RecError('RTREC_ERR_CONFIG_INVALID', `prune keeps a whole number >= 0 of versions, got ${keep}`);
+    const cleaned = await this.cleanup();
+    const active = await this.activeVersion();
+    const ready = (await this.listVersions()).filter((r) => r.status === 'ready').reverse();
+    const kept = new Set(ready.slice(0, keep).map((r) => r.version));
+    if (active !== null) kept.add(active);
+    const deleted = [...cleaned];
+    for (const record of ready) {
+      if (kept.has(record.version)) continue;
+      if (await this.#delete(record, ['ready'])) deleted.push(record.version);
+    }
+    return { deleted: deleted.sort((a, b) => a - b), kept: [...kept].sort((a, b) => a - b) };
+  }
+
+  async cleanup(): Promise<number[]> {
+    const removed: number[] = [];
+    for (const record of await this.#backend.readVersions()) {
+      const doomed = record.status === 'failed' || record.status === 'deleting' || (record.status === 'writing' && this.#abandoned(record));
+      if (doomed && (await this.#delete(record, [record.status]))) removed.push(record.version);
+    }
+    return removed.sort((a, b) => a - b);
+  }
+
+  async getUserRecs(version: number, userId: string): Promise<Ranked | undefined> {
+    return this.#readRanked(version, COLLECTIONS.userRecs, userId);
+  }
+
+  async getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined> {
+    return this.#readRanked(version, COLLECTIONS.similarItems, itemId);
+  }
+
+  async getPopular(version: number): Promise<Ranked | undefined> {
+    return this.#readRanked(version, COLLECTIONS.popular, POPULAR_KEY);
+  }
+
+  async readCatalog(version: number): Promise<Catalog> {
+    const place = await this.#place(version);
+    const values = await this.#backend.readAllValues(place, COLLECTIONS.catalog);
+    const ids: string[] = new Array<string>(values.length);
+    const metadata: (ItemFields | null)[] = new Array<ItemFields | null>(values.length).fill(null);
+    for (const value of values) {
+      const entry = decodeCatalogEntry(value, `catalogue of version ${version}`);
+      if (entry.idx >= values.length || ids[entry.idx] !== undefined) {
+        throw new RecError('RTREC_ERR_STORE_CORRUPT', `catalogue of version ${version}: item index ${entry.idx} is out of range or repeated`);
+      }
+      ids[entry.idx] = entry.itemId;
+      metadata[entry.idx] = entry.metadata;
+    }
+    return { ids, metadata };
+  }
+
+  async #readRanked(version: number, collection: (typeof COLLECTIONS)[keyof typeof COLLECTIONS], key: string): Promise<Ranked | undefined> {
+    const place = this.#places.get(version) ?? (await this.#place(version));
+    const bytes = await this.#backend.readEntry(place, collection, key);
+    return bytes === undefined ? undefined : decodeRanked(bytes, `${collection}/${key} of version ${version}`);
+  }
+
+  async #place(version: number): Promise<VersionPlace> {
+    const known = this.#places.get(version);
+    if (known) return known;
+    const record = await this.#backend.readVersion(version);
+    if (!record) throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no version ${version} in ${this.description}`);
+    const place = { version, layout: record.layout };
+    if (record.status === 'ready') this.#places.set(version, place);
+    return place;
+  }
+
+  #abandoned(record: VersionRecord): boolean {
+    if (Date.now() - record.heartbeatAt > this.#staleWriterMs) return true;
+    if (record.writer.host !== hostname()) return false;
+    if (record.writer.pid === process.pid) return false;
+    return !pidAlive(record.writer.pid);
+  }
+
+  async #discard(record: VersionRecord, reason: string): Promise<void> {
+    const failed: VersionRecord = { ...record, status: 'failed', error: reason, heartbeatAt: Date.now() };
+    if ((await this.#backend.updateVersion(failed, ['writing'], true)) !== 'ok') return;
+    try {
+      await this.#delete(failed, ['failed']);
+    } catch {
+      // The record stays 'failed'; the next publish's cleanup deletes it.
+    }
+  }
+
+  /** Marks the record deleting (unless it is active), deletes its data, then the record. */
+  async #delete(record: VersionRecord, from: readonly VersionRecord['status'][]): Promise<boolean> {
+    const marked: VersionRecord = { ...record, status: 'deleting', heartbeatAt: Date.now() };
+    const res = await this.#backend.updateVersion(marked, [...from, 'deleting'], true);
+    if (res !== 'ok') return false;
+    this.#places.delete(record.version);
+    await this.#backend.deleteData(record);
+    return (await this.#backend.removeVersion(record.version)) === 'ok';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
