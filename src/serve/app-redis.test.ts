@@ -59,6 +59,9 @@ describeRedis('serving from Redis', () => {
 
   async function outageAndRecovery(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
+    // u3's answer must be in the cache before the outage, whatever the load loop managed so far.
+    const warm = await fx.app.inject({ method: 'GET', url: '/v1/users/u3/recommendations?k=5' });
+    expect(warm.json<Recs>().source).toBe('personalized');
 
     await server.stop({ save: true });
     const downAt = Date.now();

@@ -49,6 +49,7 @@ export async function serveFixture(
   await publisher.close();
   const store = await openStore(url, options.storeOptions);
   const app = await buildApp({ store, config: testConfig(options.config), logger: options.logger ?? false });
+  await untilReady(app);
   return {
     app,
     store,
@@ -59,6 +60,20 @@ export async function serveFixture(
       await temp?.remove();
     },
   };
+}
+
+/**
+ * Waits for /readyz to answer 200 (store connected, active version loaded): a store opened with a
+ * background connection may still be connecting, most of all on a loaded 2-core CI machine.
+ */
+async function untilReady(app: RtrecApp, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    if (res.statusCode === 200) return;
+    if (Date.now() > until) throw new Error(`the test app was not ready after ${timeoutMs} ms: ${res.body}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** What GET /v1/users/:id/recommendations must list for a known user: item ids and scores. */
