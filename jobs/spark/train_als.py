@@ -16,6 +16,8 @@ Output folder (see README.md for the exact layout):
     user_factors.csv   id,f0,...,f{rank-1}   (original user ids)
     item_factors.csv   id,f0,...,f{rank-1}   (original item ids)
     recommendations.jsonl  only with --recommend-k and no --recommend-out
+    precompute/            only with --precompute-k: what `rtrec publish-spark` streams into an
+                           online store (user_recs.jsonl, similar_items.jsonl, items.jsonl)
 To a local folder the tables are single files streamed through the driver; to a remote URI
 they are folders of CSV/JSON part files written by the executors (the importer reads both).
 
@@ -48,6 +50,12 @@ EXPORT_FILE = "export.json"
 USER_FACTORS = "user_factors.csv"
 ITEM_FACTORS = "item_factors.csv"
 RECOMMENDATIONS = "recommendations.jsonl"
+PRECOMPUTE = "precompute"
+USER_RECS = "user_recs.jsonl"
+SIMILAR_ITEMS = "similar_items.jsonl"
+ITEMS = "items.jsonl"
+DEFAULT_MARGIN = 50
+DEFAULT_SIMILAR_K = 20
 
 # The same aliases rtrec's loaders try (src/data/load-options.ts COLUMN_ALIASES), case-insensitive.
 COLUMN_ALIASES = {
@@ -106,7 +114,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--recommend-exclude-seen",
         action="store_true",
-        help="drop training items from the recommendations (asks Spark for K + the largest user history, then filters)",
+        help="drop training items from the recommendations (exact: see --precompute-margin)",
+    )
+    p.add_argument(
+        "--precompute-k",
+        type=positive_int,
+        help=f"precompute what `rtrec publish-spark` publishes: each user's top K without training items, similar items and popularity (into OUT/{PRECOMPUTE}/)",
+    )
+    p.add_argument("--similar-k", type=int, default=DEFAULT_SIMILAR_K, help=f"similar items per item by cosine of item factors (default {DEFAULT_SIMILAR_K}; 0: none)")
+    p.add_argument(
+        "--precompute-margin",
+        type=int,
+        default=DEFAULT_MARGIN,
+        help=f"Spark ranks K + this many items per user before training items are removed; users left short are ranked again (default {DEFAULT_MARGIN})",
     )
     p.add_argument("--progress", choices=["text", "json", "none"], default="text", help="progress lines on stderr")
     args = p.parse_args(list(argv))
@@ -114,6 +134,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         p.error("--recommend-out needs --recommend-k")
     if args.recommend_exclude_seen and not args.recommend_k:
         p.error("--recommend-exclude-seen needs --recommend-k")
+    if args.similar_k < 0 or args.precompute_margin < 0:
+        p.error("--similar-k and --precompute-margin must be >= 0")
     return args
 
 
@@ -418,30 +440,169 @@ def write_local_jsonl(rows: Iterable[Any], path: str) -> int:
     return count
 
 
-def recommendations(model: Any, pairs: Any, users: Any, items: Any, k: int, exclude_seen: bool) -> tuple[Any, int]:
+def top_unseen(model: Any, pairs: Any, k: int, margin: int, num_items: int) -> tuple[Any, dict[str, int]]:
+    """Each user's top k items without their training items, exactly: rows (U, pos, I, score), pos
+    0-based best first, from Spark's blocked recommendForAllUsers.
+
+    Spark ranks k + margin items per user and the training items are removed from those. A user
+    with at most `margin` training items keeps at least k, and they are the top k unseen. A user
+    left with fewer than k (more than `margin` of their training items ranked high) is ranked again
+    with recommendForUserSubset(k + the largest history among such users), which again holds k
+    unseen items. The users ranked again are usually few, so one heavy user no longer makes every
+    user's list long (asking everyone for k + the largest history did)."""
+    from pyspark.sql import functions as F
+
+    def ranked(recs: Any) -> Any:
+        exploded = recs.select(F.col(U), F.posexplode("recommendations").alias("pos", "rec")).select(
+            U, F.col("rec").getField(I).alias(I), F.col("rec.rating").alias("score"), "pos"
+        )
+        return exploded.join(pairs.select(U, I), [U, I], "left_anti")
+
+    ask = min(k + margin, num_items)
+    first = ranked(model.recommendForAllUsers(ask)).cache()
+    history = pairs.groupBy(U).agg(F.count(F.lit(1)).alias("seen"))
+    kept = first.groupBy(U).agg(F.count(F.lit(1)).alias("kept"))
+    # Short: fewer than k kept although unseen items exist beyond the ask (so a longer list has more).
+    short = (
+        history.join(kept, U, "left")
+        .where((F.coalesce(F.col("kept"), F.lit(0)) < F.lit(k)) & (F.lit(ask) < F.lit(num_items)) & (F.col("seen") > F.lit(margin)))
+        .select(U, "seen")
+        .cache()
+    )
+    stats = short.agg(F.count(F.lit(1)).alias("n"), F.max("seen").alias("largest")).first()
+    rescored = int(stats["n"])
+    result = first
+    second_ask = 0
+    if rescored > 0:
+        second_ask = min(k + int(stats["largest"]), num_items)
+        again = ranked(model.recommendForUserSubset(short.select(U), second_ask))
+        result = first.join(short.select(U), U, "left_anti").unionByName(again)
+    short.unpersist()
+    info = {"askedSpark": ask, "usersRankedAgain": rescored, "askedSparkAgain": second_ask}
+    return result, info
+
+
+def best_first(rows: Any, id_col: str, k: int) -> Any:
+    """Groups (id_col, pos, itemId, score) rows into one row per id: recs = the k best by pos."""
+    from pyspark.sql import functions as F
+
+    return (
+        rows.groupBy(id_col)
+        .agg(F.array_sort(F.collect_list(F.struct("pos", "itemId", "score"))).alias("recs"))
+        .select(id_col, F.slice("recs", 1, k).alias("recs"))
+    )
+
+
+def recommendations(model: Any, pairs: Any, users: Any, items: Any, k: int, exclude_seen: bool, num_items: int, margin: int) -> tuple[Any, dict[str, int]]:
     """Spark's recommendForAllUsers with original ids: rows (userId, items[], scores[]), best first."""
     from pyspark.sql import functions as F
 
-    ask = k
     if exclude_seen:
-        # Every user's top (k + their history) holds at least k unseen items; one K serves all users.
-        largest = pairs.groupBy(U).count().agg(F.max("count")).first()[0]
-        ask = k + int(largest or 0)
-    recs = model.recommendForAllUsers(ask)
-    exploded = recs.select(F.col(U), F.posexplode("recommendations").alias("pos", "rec")).select(
-        U, "pos", F.col(f"rec.{I}").alias(I), F.col("rec.rating").alias("score")
+        exploded, info = top_unseen(model, pairs, k, margin, num_items)
+    else:
+        recs = model.recommendForAllUsers(k)
+        exploded = recs.select(F.col(U), F.posexplode("recommendations").alias("pos", "rec")).select(
+            U, "pos", F.col("rec").getField(I).alias(I), F.col("rec.rating").alias("score")
+        )
+        info = {"askedSpark": k}
+    named = exploded.join(items, I).join(users, U).select("userId", "pos", "itemId", "score")
+    ranked = best_first(named, "userId", k).select("userId", F.col("recs.itemId").alias("items"), F.col("recs.score").alias("scores"))
+    return ranked, info
+
+
+# ---------------------------------------------------------------------------------------------
+# Precompute for `rtrec publish-spark`: every list is scored on the cluster; the export holds JSON
+# lines built in SQL, so executors write them without Python and the driver only streams text.
+
+
+def json_string(col: Any) -> Any:
+    """A string column as a JSON string literal (quoted and escaped by Spark's own to_json)."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.to_json(F.array(col)), r"^\[(.*)\]$", 1)
+
+
+def list_lines(ranked: Any, id_col: str, key: str) -> Any:
+    """One JSON text per row: {"<key>": id, "items": [["itemId", score], ...]} from (id_col, recs)."""
+    from pyspark.sql import functions as F
+
+    # float -> string is Java's shortest representation that reads back to the same float32.
+    pair = lambda r: F.concat(F.lit("["), json_string(r["itemId"]), F.lit(","), r["score"].cast("float").cast("string"), F.lit("]"))  # noqa: E731
+    return ranked.select(
+        F.concat(F.lit(f'{{"{key}":'), json_string(F.col(id_col)), F.lit(',"items":['), F.array_join(F.transform("recs", pair), ","), F.lit("]}")).alias("value")
     )
-    if exclude_seen:
-        exploded = exploded.join(pairs.select(U, I), [U, I], "left_anti")
-    ranked = (
-        exploded.join(items, I)
-        .join(users, U)
-        .groupBy("userId")
-        .agg(F.array_sort(F.collect_list(F.struct("pos", "itemId", "score"))).alias("recs"))
-        .select("userId", F.slice("recs", 1, k).alias("recs"))
-        .select("userId", F.col("recs.itemId").alias("items"), F.col("recs.score").alias("scores"))
+
+
+def normalised(factors: Any) -> Any:
+    """Item factors scaled to unit length (zero vectors stay zero: cosine 0, as rtrec scores them)."""
+    from pyspark.sql import functions as F
+
+    norm = F.sqrt(F.aggregate("features", F.lit(0.0).cast("double"), lambda acc, x: acc + x * x))
+    unit = F.transform("features", lambda x: (x / norm).cast("float"))
+    zero = F.transform("features", lambda x: F.lit(0.0).cast("float"))
+    return factors.select("id", F.when(norm > 0, unit).otherwise(zero).alias("features"))
+
+
+def similar_items(spark: Any, model: Any, rank: int, s: int, num_items: int) -> Any:
+    """Each item's s most similar other items by cosine of item factors: rows (I, pos, I2, score).
+
+    Spark's own blocked cross join does the work: an ALSModel whose user and item factors are both
+    the unit item vectors ranks, for every item, the items with the largest dot product = cosine,
+    through recommendForAllUsers (blocks of items multiplied with gemm, top-k kept per block)."""
+    from pyspark.ml.recommendation import ALSModel
+    from pyspark.sql import functions as F
+
+    unit = normalised(model.itemFactors).cache()
+    jvm = spark.sparkContext._jvm
+    # The Scala constructor is private[ml], which the JVM does not enforce: Py4J can call it.
+    java_model = jvm.org.apache.spark.ml.recommendation.ALSModel("rtrec-similar", rank, unit._jdf, unit._jdf)
+    java_model.setUserCol(I).setItemCol("__j")
+    recs = ALSModel(java_model).recommendForAllUsers(min(s + 1, num_items))
+    return recs.select(F.col(I), F.posexplode("recommendations").alias("pos", "rec")).select(
+        I, "pos", F.col("rec.__j").alias("__j"), F.col("rec.rating").alias("score")
+    ).where(F.col("__j") != F.col(I))
+
+
+def precompute(spark: Any, model: Any, pairs: Any, users: Any, items: Any, args: argparse.Namespace, num_items: int, writer: "ExportWriter", reporter: Reporter) -> dict[str, Any]:
+    """Writes OUT/precompute/: user_recs.jsonl, similar_items.jsonl, items.jsonl; returns export.json's files.precompute."""
+    from pyspark.sql import functions as F
+
+    k, s = args.precompute_k, args.similar_k
+    reporter.step("precompute", f"top {k} per user without training items (Spark ranks {k} + {args.precompute_margin})")
+    rows, info = top_unseen(model, pairs, k, args.precompute_margin, num_items)
+    named = rows.join(items, I).join(users, U).select("userId", "pos", "itemId", "score")
+    user_count = writer.jsonl_text(list_lines(best_first(named, "userId", k), "userId", "userId"), f"{PRECOMPUTE}/{USER_RECS}")
+
+    similar_count = 0
+    if s > 0:
+        reporter.step("precompute", f"{s} similar items per item (cosine of item factors)")
+        sims = similar_items(spark, model, args.rank, s, num_items)
+        other = items.select(F.col(I).alias("__j"), F.col("itemId").alias("otherId"))
+        named_sims = sims.join(other, "__j").join(items, I).select("itemId", "pos", F.col("otherId"), "score")
+        grouped = (
+            named_sims.groupBy("itemId")
+            .agg(F.array_sort(F.collect_list(F.struct("pos", F.col("otherId").alias("itemId"), "score"))).alias("recs"))
+            .select(F.col("itemId").alias("subjectId"), F.slice("recs", 1, s).alias("recs"))
+        )
+        similar_count = writer.jsonl_text(list_lines(grouped, "subjectId", "itemId"), f"{PRECOMPUTE}/{SIMILAR_ITEMS}")
+
+    reporter.step("precompute", "popularity: distinct users per item")
+    popularity = pairs.groupBy(I).agg(F.count(F.lit(1)).alias("users")).join(items, I)
+    item_lines = popularity.select(
+        F.concat(F.lit('{"itemId":'), json_string(F.col("itemId")), F.lit(',"users":'), F.col("users").cast("string"), F.lit("}")).alias("value")
     )
-    return ranked, ask
+    item_count = writer.jsonl_text(item_lines, f"{PRECOMPUTE}/{ITEMS}")
+    return {
+        "k": k,
+        "similarK": s,
+        "margin": args.precompute_margin,
+        **info,
+        "userRecs": f"{PRECOMPUTE}/{USER_RECS}",
+        **({"similarItems": f"{PRECOMPUTE}/{SIMILAR_ITEMS}"} if s > 0 else {}),
+        "items": f"{PRECOMPUTE}/{ITEMS}",
+        # -1 when executors wrote the tables (remote output): counts were not taken on the driver.
+        "counts": {"userRecs": user_count, "similarItems": similar_count, "items": item_count},
+    }
 
 
 class ExportWriter:
@@ -477,6 +638,22 @@ class ExportWriter:
             os.replace(tmp, target)
             return count
         df.write.mode("overwrite").json(path)
+        return -1
+
+    def jsonl_text(self, df: Any, name: str) -> int:
+        """Writes a one-column ("value") DataFrame of JSON texts as JSON lines: one file streamed
+        through the driver (local), or a folder of part files written by the executors (remote)."""
+        path = self.path(name)
+        if self.local:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            count = 0
+            with open(path, "w", encoding="utf-8") as fh:
+                for row in df.toLocalIterator():
+                    fh.write(row[0])
+                    fh.write("\n")
+                    count += 1
+            return count
+        df.write.mode("overwrite").text(path)
         return -1
 
     def finish(self, spark: Any, manifest: dict[str, Any]) -> None:
@@ -608,16 +785,21 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
             recs_out = args.recommend_out or writer.path(RECOMMENDATIONS)
             shown = args.recommend_out or f"{args.out.rstrip('/')}/{RECOMMENDATIONS}"
             reporter.step("recommend", f"recommendForAllUsers({args.recommend_k}){' without seen items' if args.recommend_exclude_seen else ''} → {shown}")
-            ranked, asked = recommendations(model, pairs, users, items, args.recommend_k, args.recommend_exclude_seen)
+            ranked, asked = recommendations(model, pairs, users, items, args.recommend_k, args.recommend_exclude_seen, num_items, args.precompute_margin)
             written = writer.jsonl_table(ranked, recs_out)
             recs_info = {
                 "k": args.recommend_k,
                 "excludeSeen": args.recommend_exclude_seen,
-                "askedSpark": asked,
+                **asked,
                 "path": RECOMMENDATIONS if args.recommend_out is None else args.recommend_out,
                 "users": written,
             }
             timings.lap("recommendSeconds")
+
+        precompute_info = None
+        if args.precompute_k:
+            precompute_info = precompute(spark, model, pairs, users, items, args, num_items, writer, reporter)
+            timings.lap("precomputeSeconds")
 
         if writer.local and (written_users != num_users or written_items != num_items):
             raise RuntimeError(f"wrote {written_users} user and {written_items} item factor rows, expected {num_users} and {num_items}")
@@ -658,6 +840,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
                 "itemFactors": ITEM_FACTORS,
                 "layout": "file" if writer.local else "folder",
                 **({"recommendations": recs_info} if recs_info else {}),
+                **({"precompute": precompute_info} if precompute_info else {}),
             },
             **({"trainRmse": train_rmse} if train_rmse is not None else {}),
             "spark": {

@@ -42,6 +42,12 @@ export interface SparkTrainOptions {
   readonly exportDir?: string;
   /** Also write Spark's recommendForAllUsers(k) into the export (recommendations.jsonl). */
   readonly recommend?: { readonly k: number; readonly excludeSeen?: boolean };
+  /**
+   * Also precompute on the cluster what `rtrec publish-spark` publishes (export folder precompute/):
+   * top `k` per user without training items, `similarK` similar items per item (default 20, 0: none),
+   * popularity. `margin`: extra items Spark ranks per user before removing training items (default 50).
+   */
+  readonly precompute?: { readonly k: number; readonly similarK?: number; readonly margin?: number };
   readonly signal?: AbortSignal;
   /** Receives progress and warning lines; default stderr. */
   readonly log?: (line: string) => void;
@@ -108,6 +114,7 @@ export async function trainWithSpark(options: SparkTrainOptions): Promise<SparkT
       ...(hp.nonnegative === true ? ['--nonnegative'] : []),
       ...(options.blocks === undefined ? [] : ['--blocks', String(options.blocks)]),
       ...(options.recommend ? ['--recommend-k', String(options.recommend.k), ...(options.recommend.excludeSeen ? ['--recommend-exclude-seen'] : [])] : []),
+      ...(options.precompute ? precomputeArgs(options.precompute) : []),
     ];
     log(`spark: ${master} via ${launcher.source} (Java ${launcher.javaVersion})`);
     const live = options.liveProgress ?? progressEnabledByDefault();
@@ -128,6 +135,14 @@ export async function trainWithSpark(options: SparkTrainOptions): Promise<SparkT
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+function precomputeArgs(p: NonNullable<SparkTrainOptions['precompute']>): string[] {
+  return [
+    '--precompute-k', String(p.k),
+    ...(p.similarK === undefined ? [] : ['--similar-k', String(p.similarK)]),
+    ...(p.margin === undefined ? [] : ['--precompute-margin', String(p.margin)]),
+  ];
 }
 
 interface RunOptions {

@@ -8,6 +8,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerImportModelCommand } from './import-model.js';
 import { registerPredictCommand } from './predict.js';
 import { registerPublishCommand } from './publish.js';
+import { registerPublishSparkCommand } from './publish-spark.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand } from './recommend.js';
 import { registerReportCommand } from './report.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerPredictCommand,
   registerImportModelCommand,
   registerPublishCommand,
+  registerPublishSparkCommand,
   registerVersionsCommand,
   registerServeCommand,
 ];
