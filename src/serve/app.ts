@@ -10,6 +10,9 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { pino } from 'pino';
+import { loadEventConfig } from '../events/event-config.js';
+import { modelDirSource, type ModelSource } from '../events/model-source.js';
+import { OnlineUpdater } from '../events/online-updater.js';
 import type { OnlineStore } from '../store/online-store.js';
 import { ActiveVersionWatcher } from './active-version.js';
 import type { RtrecApp } from './app-types.js';
@@ -19,6 +22,7 @@ import { registerErrorHandling, toErrorReply } from './plugins/error-handling.js
 import { registerMetrics } from './plugins/metrics.js';
 import { RecService } from './rec-service.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 
@@ -53,7 +57,14 @@ export interface BuildAppOptions {
   readonly config: Readonly<ServeConfig>;
   /** Fastify logger setting; default: pino JSON on stdout at config.logLevel with secrets redacted. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Where the served version's model comes from for real-time updates; default: config.modelDir. */
+  readonly models?: ModelSource;
 }
+
+/** Used when no model folder is configured: events are logged, lists stay as published. */
+const NO_MODELS: ModelSource = {
+  modelFor: () => Promise.resolve({ reason: 'no model folder is configured (RTREC_MODEL_DIR / --model-dir), so events are logged only' }),
+};
 
 /** Builds the app and loads the active version (when the store answers); call `listen` or `inject` next. */
 export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
@@ -110,11 +121,18 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
+  const models = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
+  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models);
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);
       metrics.versionSwitches.inc();
       app.log.info({ modelVersion: snapshot.version, previous, items: snapshot.catalog.ids.length }, 'serving version');
+      // Events logged before this version was served (e.g. during its publish) are applied to it.
+      updater.rebuild(snapshot).then(
+        (res) => app.log.info({ modelVersion: snapshot.version, ...(typeof res === 'number' ? { users: res } : { notApplied: res }) }, 'recomputed users with events'),
+        (err: unknown) => app.log.warn({ modelVersion: snapshot.version, err: err instanceof Error ? err.message : String(err) }, 'recomputing users with events failed'),
+      );
     },
     onHealth(healthy, err) {
       metrics.storeUp.set(healthy ? 1 : 0);
@@ -128,6 +146,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   registerHealthRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerEventRoutes(app, { ...deps, updater });
 
   // Graceful shutdown: once closing, answers to in-flight requests close their connection, so
   // keep-alive clients cannot hold the server open after their last response.

@@ -40,4 +40,13 @@ describe('loadServeConfig', () => {
     for (const v of Object.values(CONFIG_ENV)) expect(v).toMatch(/^RTREC_[A-Z_]+$/);
     expect(flagOf('rateLimitRps')).toBe('--rate-limit-rps');
   });
+
+  it('reads the model folder and event weights, and names RTREC_EVENT_WEIGHTS when they are malformed', () => {
+    const c = loadServeConfig({ env: { RTREC_MODEL_DIR: '/models/current', RTREC_EVENT_WEIGHTS: 'view=0.5,share=3' } });
+    expect(c.modelDir).toBe('/models/current');
+    expect(c.eventWeights).toBe('view=0.5,share=3');
+    expect(loadServeConfig({ env: {} }).modelDir).toBe('');
+    expect(() => loadServeConfig({ env: { RTREC_EVENT_WEIGHTS: 'view=lots' } })).toThrow(/RTREC_EVENT_WEIGHTS: "view=lots" is not type=weight/);
+    expect(() => loadServeConfig({ env: {}, flags: { eventWeights: 'rating=2' } })).toThrow(/--event-weights: rating events weigh their value/);
+  });
 });

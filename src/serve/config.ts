@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { RecError } from '../core/errors.js';
+import { loadEventConfig } from '../events/event-config.js';
 import { DEFAULT_STORE_URL } from '../store/open-store.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,6 +28,8 @@ export const ServeConfigSchema = Type.Object(
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, longest wait for in-flight requests before exiting, in ms.' }),
     trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a reverse proxy).' }),
+    modelDir: Type.String({ default: '', description: 'Model folder of the published model, for real-time updates from POST /v1/events (empty: events are logged only).' }),
+    eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
   },
   { additionalProperties: false },
 );
@@ -51,6 +54,8 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   logLevel: 'RTREC_LOG_LEVEL',
   shutdownTimeoutMs: 'RTREC_SHUTDOWN_TIMEOUT_MS',
   trustProxy: 'RTREC_TRUST_PROXY',
+  modelDir: 'RTREC_MODEL_DIR',
+  eventWeights: 'RTREC_EVENT_WEIGHTS',
 };
 
 /** Flag spelling of a setting, e.g. rateLimitRps → --rate-limit-rps. */
@@ -92,6 +97,11 @@ export function loadServeConfig(options: { env?: NodeJS.ProcessEnv; flags?: Part
   const result = config as ServeConfig;
   if (result.requireKeyForReads && result.apiKeys.length === 0) {
     throw new RecError('RTREC_ERR_CONFIG_INVALID', `${sourceOf.requireKeyForReads ?? 'requireKeyForReads'} is on but no API key is configured (${CONFIG_ENV.apiKeys})`);
+  }
+  try {
+    loadEventConfig(result.eventWeights);
+  } catch (err) {
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', `${sourceOf.eventWeights ?? 'eventWeights'}: ${(err as Error).message.replace(/^RTREC_EVENT_WEIGHTS: /, '')}`, { cause: err });
   }
   return Object.freeze({ ...result, apiKeys: Object.freeze([...result.apiKeys]) as string[] });
 }

@@ -6,11 +6,15 @@
  *
  * Layout: database `control` (JSON) holds `active`, `seq` and `['v', n]` → VersionRecord; database
  * `data` (binary) holds `[version, collection, key]` → encoded value, so one version is one key range.
+ * Database `events` (JSON, outside versions) holds the event log: `seq` (counter), `['e', seq]` →
+ * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
+ * `['n', userId]` → 1 (users with events). An append resolves once its transaction is committed.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
+import { decodeEvent, encodeEvent, type AppendResult, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
 import type { Collection, VersionRecord, VersionStatus } from './online-store.js';
 import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -23,6 +27,7 @@ const DELETE_CHUNK = 10_000;
 
 type ControlKey = string | [string, number];
 type DataKey = [number, string, string];
+type EventKey = string | [string, number] | [string, string] | [string, string, number];
 
 /** Opens (creating when missing) the LMDB store in folder `dir`. */
 export function openLmdbStore(dir: string, options: VersionedStoreOptions = {}): VersionedStore {
@@ -34,6 +39,7 @@ class LmdbBackend implements StoreBackend {
   readonly #env: RootDatabase;
   readonly #control: Database<unknown, ControlKey>;
   readonly #data: Database<Buffer, DataKey>;
+  readonly #events: Database<unknown, EventKey>;
   #closed = false;
 
   constructor(dir: string) {
@@ -43,6 +49,7 @@ class LmdbBackend implements StoreBackend {
       this.#env = open({ path: join(dir, ENV_FILE), maxDbs: 4, noSubdir: true });
       this.#control = this.#env.openDB<unknown, ControlKey>({ name: 'control', encoding: 'json' });
       this.#data = this.#env.openDB<Buffer, DataKey>({ name: 'data', encoding: 'binary' });
+      this.#events = this.#env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' });
     } catch (err) {
       throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot open the LMDB store in ${dir}: ${(err as Error).message}`, { cause: err });
     }
@@ -170,6 +177,70 @@ class LmdbBackend implements StoreBackend {
       });
     }
     return Promise.resolve();
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    this.#ensureOpen();
+    // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
+    // concurrent appends share one commit and one fsync (group commit) and the event loop never
+    // waits for the disk. Its promise resolves at commit (visible to all processes, safe from a
+    // killed process); `flushed` then waits until the OS reports it on disk (safe from power loss).
+    const results = await this.#events.transaction(() => {
+      const out: AppendResult[] = [];
+      for (const e of events) {
+        const known = this.#events.get(['i', e.eventId]) as number | undefined;
+        if (known !== undefined) {
+          out.push({ event: decodeEvent(this.#events.get(['e', known]) as string, String(known)), duplicate: true });
+          continue;
+        }
+        const seq = ((this.#events.get(SEQ) as number | undefined) ?? 0) + 1;
+        const text = encodeEvent(e);
+        void this.#events.put(SEQ, seq);
+        void this.#events.put(['e', seq], text);
+        void this.#events.put(['i', e.eventId], seq);
+        void this.#events.put(['u', e.userId, seq], text);
+        void this.#events.put(['n', e.userId], 1);
+        out.push({ event: decodeEvent(text, String(seq)), duplicate: false });
+      }
+      return out;
+    });
+    await this.#events.flushed;
+    return results;
+  }
+
+  userEvents(userId: string): Promise<StoredEvent[]> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const out: StoredEvent[] = [];
+    for (const { key, value } of this.#events.getRange({ start: ['u', userId], end: ['u', userId, Infinity] })) {
+      out.push(decodeEvent(value as string, String((key as [string, string, number])[2])));
+    }
+    return Promise.resolve(out);
+  }
+
+  eventUsers(): Promise<string[]> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const out: string[] = [];
+    for (const key of this.#events.getKeys({ start: ['n'], end: ['o'] })) out.push((key as [string, string])[1]);
+    return Promise.resolve(out);
+  }
+
+  async *scanEvents(options: ScanOptions = {}): AsyncIterable<StoredEvent> {
+    this.#ensureOpen();
+    const pageSize = options.pageSize ?? 1_000;
+    let after = 0;
+    for (;;) {
+      this.#env.resetReadTxn();
+      const page = [...this.#events.getRange({ start: ['e', after + 1], end: ['e', Infinity], limit: pageSize })];
+      if (page.length === 0) return;
+      for (const { key, value } of page) {
+        after = (key as [string, number])[1];
+        const e = decodeEvent(value as string, String(after));
+        if (options.sinceTs === undefined || e.ts >= options.sinceTs) yield e;
+      }
+      await Promise.resolve();
+    }
   }
 
   #ensureOpen(): void {

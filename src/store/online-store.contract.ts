@@ -192,4 +192,48 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect(await store.activeVersion()).toBe(1);
     await expectCode(store.prune(-1), 'RTREC_ERR_CONFIG_INVALID');
   });
+
+  it('logs events once per eventId, durable across reopening and untouched by publishes and prunes', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const ev = (eventId: string, userId: string, itemId: string, type: string, ts: number, value?: number) => ({ eventId, userId, itemId, type, ts, ...(value === undefined ? {} : { value }) });
+    const first = await store.appendEvents([ev('e1', 'alice', 'item-1', 'view', 1_000), ev('e2', 'bob', 'item-2', 'rating', 2_000, 4.5), ev('e3', 'alice', 'item-3', 'purchase', 3_000)]);
+    expect(first.map((r) => r.duplicate)).toEqual([false, false, false]);
+    expect(first[1].event).toMatchObject({ eventId: 'e2', userId: 'bob', itemId: 'item-2', type: 'rating', value: 4.5, ts: 2_000 });
+    await publish(store, 1);
+    // A retry of e2 (different payload) returns the original acceptance and appends nothing.
+    const retry = await store.appendEvents([ev('e2', 'bob', 'item-4', 'click', 9_000), ev('e4', 'bob', 'item-1', 'dislike', 4_000)]);
+    expect(retry[0]).toEqual({ event: first[1].event, duplicate: true });
+    expect(retry[1].duplicate).toBe(false);
+    await publish(store, 2);
+    await store.prune(0);
+    const reader = await open(url);
+    expect((await reader.userEvents('alice')).map((e) => e.eventId)).toEqual(['e1', 'e3']);
+    expect((await reader.userEvents('bob')).map((e) => [e.eventId, e.itemId, e.type])).toEqual([['e2', 'item-2', 'rating'], ['e4', 'item-1', 'dislike']]);
+    expect(await reader.userEvents('carol')).toEqual([]);
+    expect((await reader.eventUsers()).sort()).toEqual(['alice', 'bob']);
+    const all: string[] = [];
+    for await (const e of reader.scanEvents({ pageSize: 2 })) all.push(e.eventId);
+    expect(all).toEqual(['e1', 'e2', 'e3', 'e4']);
+    const recent: string[] = [];
+    for await (const e of reader.scanEvents({ sinceTs: 2_500 })) recent.push(e.eventId);
+    expect(recent).toEqual(['e3', 'e4']);
+  });
+
+  it('overwrites one user list of a ready version in place, visible to other readers, and only there', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const reader = await open(url);
+    const v = await publish(store, 1);
+    const fresh = ranked([3, 1, 0], [9, 8, 7]);
+    await store.putUserRecs(v, 'user-2', fresh);
+    await store.putUserRecs(v, 'newcomer', ranked([4], [1]));
+    expect(await reader.getUserRecs(v, 'user-2')).toEqual(fresh);
+    expect(await reader.getUserRecs(v, 'newcomer')).toEqual(ranked([4], [1]));
+    expect(await reader.getUserRecs(v, 'user-3')).toEqual(versionData(1, 12).users[3].ranked);
+    const w = await writeVersion(store, 2);
+    await expectCode(store.putUserRecs(w.version, 'user-2', fresh), 'RTREC_ERR_STORE_VERSION_NOT_READY');
+    await expectCode(store.putUserRecs(99, 'user-2', fresh), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+    await w.abort('test');
+  });
 }

@@ -9,6 +9,7 @@
  * metadata from the catalogue of the same version it read the list from.
  */
 import type { Ranked } from '../models/recommender.js';
+import type { EventLog } from './event-log.js';
 
 /** What one version holds, by collection. */
 export const COLLECTIONS = {
@@ -110,11 +111,10 @@ export interface PruneResult {
  * A versioned online store. Reads take the version explicitly, so a caller that resolved the active
  * version once reads everything of one request from that version.
  *
- * Room for real-time updates (issue 4): a later `putUserRecs(version, userId, ranked)` can overwrite
- * one user's list in place, since lists are single entries keyed by user id; an event log would be a
- * further collection outside versions.
+ * Real-time updates: `putUserRecs` overwrites one user's list of a ready version in place (lists are
+ * single entries keyed by user id), and the event log (EventLog) lives outside versions.
  */
-export interface OnlineStore {
+export interface OnlineStore extends EventLog {
   /** The store URL with any password removed, for logs and messages. */
   readonly description: string;
   /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */
@@ -142,6 +142,12 @@ export interface OnlineStore {
   cleanup(): Promise<number[]>;
 
   getUserRecs(version: number, userId: string): Promise<Ranked | undefined>;
+  /**
+   * Writes (or replaces) one user's list in a ready version, visible to every reader at once. The
+   * version's recorded counts and checksum describe it as published and are not updated.
+   * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
+   */
+  putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void>;
   getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined>;
   getPopular(version: number): Promise<Ranked | undefined>;
   readCatalog(version: number): Promise<Catalog>;

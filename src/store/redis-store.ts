@@ -9,8 +9,16 @@
  *   hash from key (user id, item id, or item index) to encoded value. Every read is one HGET; a
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
  *   (UNLINK) never need SCAN.
+ * - The event log (outside versions) shares the control hash tag, so one Lua script appends an event
+ *   atomically: `{rtrec}:events` (stream, one entry per event, field `e` = JSON), `{rtrec}:event-ids`
+ *   (hash eventId → stored event, for idempotent retries), `{rtrec}:ue:<userId>` (list of the user's
+ *   stored events) and `{rtrec}:event-users` (set). An append is acknowledged once Redis executed
+ *   the script; how much survives a Redis crash is Redis's persistence setting (run with
+ *   `appendonly yes` and `appendfsync everysec`: at most about one second of acknowledged events).
+ *   Killing the API process never loses an acknowledged event.
  */
 import { RecError } from '../core/errors.js';
+import { decodeEvent, encodeEvent, type AppendResult, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
 import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
@@ -49,6 +57,17 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then return 'active' end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 'ok'`;
 
+/** KEYS: stream, ids hash, user list, users set. ARGV: eventId, event JSON, userId. Returns {isDuplicate, stored JSON}. */
+const APPEND_EVENT_SCRIPT = `
+local have = redis.call('HGET', KEYS[2], ARGV[1])
+if have then return {1, have} end
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2])
+local stored = '{"seq":"' .. id .. '",' .. string.sub(ARGV[2], 2)
+redis.call('HSET', KEYS[2], ARGV[1], stored)
+redis.call('RPUSH', KEYS[3], stored)
+redis.call('SADD', KEYS[4], ARGV[3])
+return {0, stored}`;
+
 /** Connects to the store at a `redis://`, `rediss://` or `redis+cluster://` URL. */
 export async function openRedisStore(url: string, options: RedisStoreOptions = {}): Promise<VersionedStore> {
   const target = parseRedisUrl(url);
@@ -64,6 +83,9 @@ class RedisBackend implements StoreBackend {
   readonly #active: string;
   readonly #seq: string;
   readonly #versions: string;
+  readonly #stream: string;
+  readonly #eventIds: string;
+  readonly #eventUsers: string;
 
   constructor(target: RedisTarget, conn: RedisConn, readTimeoutMs: number) {
     this.description = target.description;
@@ -73,6 +95,48 @@ class RedisBackend implements StoreBackend {
     this.#active = `{${target.prefix}}:active`;
     this.#seq = `{${target.prefix}}:seq`;
     this.#versions = `{${target.prefix}}:versions`;
+    this.#stream = `{${target.prefix}}:events`;
+    this.#eventIds = `{${target.prefix}}:event-ids`;
+    this.#eventUsers = `{${target.prefix}}:event-users`;
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    // Sequentially per batch, so a batch keeps its order in the log (each append is one round trip).
+    const out: AppendResult[] = [];
+    for (const e of events) {
+      const keys = [this.#stream, this.#eventIds, this.#userEventsKey(e.userId), this.#eventUsers];
+      const [dup, stored] = (await this.#conn.send(this.#stream, ['EVAL', APPEND_EVENT_SCRIPT, '4', ...keys, e.eventId, encodeEvent(e), e.userId])) as [number, string];
+      out.push({ event: parseStored(stored), duplicate: Number(dup) === 1 });
+    }
+    return out;
+  }
+
+  async userEvents(userId: string): Promise<StoredEvent[]> {
+    const key = this.#userEventsKey(userId);
+    const values = (await this.#conn.send(key, ['LRANGE', key, '0', '-1'], { timeoutMs: this.#readTimeoutMs })) as string[];
+    return values.map(parseStored);
+  }
+
+  async eventUsers(): Promise<string[]> {
+    return (await this.#conn.send(this.#eventUsers, ['SMEMBERS', this.#eventUsers])) as string[];
+  }
+
+  async *scanEvents(options: ScanOptions = {}): AsyncIterable<StoredEvent> {
+    const count = String(options.pageSize ?? 1_000);
+    let start = '-';
+    for (;;) {
+      const page = (await this.#conn.send(this.#stream, ['XRANGE', this.#stream, start, '+', 'COUNT', count])) as [string, string[]][];
+      if (page.length === 0) return;
+      for (const [id, fields] of page) {
+        start = `(${id}`;
+        const e = decodeEvent(fields[fields.indexOf('e') + 1], id);
+        if (options.sinceTs === undefined || e.ts >= options.sinceTs) yield e;
+      }
+    }
+  }
+
+  #userEventsKey(userId: string): string {
+    return `{${this.#prefix}}:ue:${userId}`;
   }
 
   async ping(): Promise<void> {
@@ -182,6 +246,11 @@ function shardCount(expected: number): number {
   let n = 1;
   while (n < MAX_SHARDS && n * SHARD_TARGET < expected) n *= 2;
   return n;
+}
+
+function parseStored(text: string): StoredEvent {
+  const doc = JSON.parse(text) as { seq: string };
+  return decodeEvent(text, doc.seq);
 }
 
 function parseRecord(text: string, where: string): VersionRecord {

@@ -18,7 +18,8 @@ import {
   type VersionRecord,
   type VersionWriter,
 } from './online-store.js';
-import { decodeCatalogEntry, decodeRanked } from './rec-codec.js';
+import type { AppendResult, NewEvent, ScanOptions, StoredEvent } from './event-log.js';
+import { decodeCatalogEntry, decodeRanked, encodeRanked } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
 import { BackendVersionWriter } from './version-writer.js';
 
@@ -130,6 +131,30 @@ export class VersionedStore implements OnlineStore {
 
   async getUserRecs(version: number, userId: string): Promise<Ranked | undefined> {
     return this.#readRanked(version, COLLECTIONS.userRecs, userId);
+  }
+
+  async putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void> {
+    const place = await this.#place(version);
+    if (!this.#places.has(version)) {
+      throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is not ready; only a ready version's lists can be updated`);
+    }
+    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, [{ key: userId, value: encodeRanked(ranked) }]);
+  }
+
+  appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
+    return this.#backend.appendEvents(events);
+  }
+
+  userEvents(userId: string): Promise<StoredEvent[]> {
+    return this.#backend.userEvents(userId);
+  }
+
+  eventUsers(): Promise<string[]> {
+    return this.#backend.eventUsers();
+  }
+
+  scanEvents(options?: ScanOptions): AsyncIterable<StoredEvent> {
+    return this.#backend.scanEvents(options);
   }
 
   async getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined> {

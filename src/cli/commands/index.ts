@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerDataCommand } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerEventsCommand } from './events.js';
 import { registerImportModelCommand } from './import-model.js';
 import { registerPredictCommand } from './predict.js';
 import { registerPublishCommand } from './publish.js';
@@ -33,4 +34,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerPublishSparkCommand,
   registerVersionsCommand,
   registerServeCommand,
+  registerEventsCommand,
 ];

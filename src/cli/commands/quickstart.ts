@@ -120,5 +120,6 @@ async function runQuickstart(flags: QuickstartFlags): Promise<void> {
       `  open http://127.0.0.1:${flags.port}/docs                                      # OpenAPI`,
     ].join('\n'),
   );
-  if (flags.serve) await runServe(loadServeConfig({ flags: { store: flags.store, port: flags.port } }));
+  // --model-dir lets the server fold events into recommendations (POST /v1/events, needs RTREC_API_KEYS).
+  if (flags.serve) await runServe(loadServeConfig({ flags: { store: flags.store, port: flags.port, modelDir: flags.out } }));
 }

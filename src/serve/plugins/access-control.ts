@@ -1,7 +1,8 @@
 /**
  * @module Who may call what, and how often. Each route declares its access in `config.access`:
  * `public` (health, metrics, docs), `read` (recommendations; an API key is required only when
- * RTREC_REQUIRE_KEY_FOR_READS is on) or `admin` (version switches; always a key). Keys come in
+ * RTREC_REQUIRE_KEY_FOR_READS is on), `write` (behaviour events; always a key) or `admin` (version
+ * switches; always a key). Keys come in
  * `x-api-key` or `Authorization: Bearer`, and are compared in constant time against sha256 digests
  * of the configured keys. Rate limits apply per client: the API key when a valid one is given,
  * else the client address.
@@ -11,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RecError } from '../../core/errors.js';
 import { TokenBuckets } from './rate-limit.js';
 
-export type Access = 'public' | 'read' | 'admin';
+export type Access = 'public' | 'read' | 'write' | 'admin';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,7 +74,7 @@ export function registerAccessControl(app: FastifyInstance, options: AccessOptio
         throw new RecError('RTREC_ERR_HTTP_RATE_LIMITED', `rate limit of ${options.rateLimitRps} requests/s (burst ${options.rateLimitBurst}) exceeded; retry in ${res.retryAfterSeconds} s`);
       }
     }
-    const needsKey = access === 'admin' || options.requireKeyForReads;
+    const needsKey = access !== 'read' || options.requireKeyForReads;
     if (needsKey && !valid) {
       if (options.apiKeys.length === 0) throw new RecError('RTREC_ERR_HTTP_UNAUTHORIZED', 'this route needs an API key, and the server has none configured (set RTREC_API_KEYS)');
       throw new RecError('RTREC_ERR_HTTP_UNAUTHORIZED', key === undefined ? 'this route needs an API key (x-api-key header or Authorization: Bearer)' : 'the API key is not valid');

@@ -1,0 +1,125 @@
+/**
+ * @module Load for the real-time benchmark: an open loop (requests start at a steady total rate
+ * whether or not earlier answers arrived, as in serve-openloop.ts) mixing reads and event posts,
+ * plus a probe that measures event-to-fresh-recommendations latency: POST a rating for a user no
+ * one has seen, and as soon as the 202 arrives GET that user's list; the time from sending the POST
+ * to receiving a personalised list is one sample (a list still "popular" counts as stale).
+ */
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export interface Latencies {
+  readonly p50: number;
+  readonly p99: number;
+  readonly count: number;
+  /** Failed requests, timeouts and non-2xx answers. */
+  readonly errors: number;
+}
+
+export interface MixedResult {
+  readonly reads: Latencies;
+  readonly events: Latencies;
+  /** Completed event posts per second. */
+  readonly eventsPerSecond: number;
+  readonly readsPerSecond: number;
+}
+
+export interface Call {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: string;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export function summarise(samples: readonly number[], errors: number): Latencies {
+  const sorted = Float64Array.from(samples).sort();
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), count: samples.length, errors };
+}
+
+/** One HTTP exchange; resolves with the status and body text (status 0 on a network error). */
+export function send(agent: Agent, port: number, apiKey: string, call: Call): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = call.body === undefined ? {} : { 'content-type': 'application/json', 'x-api-key': apiKey };
+    const req = request({ host: '127.0.0.1', port, path: call.path, method: call.method, agent, timeout: 10_000, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', () => resolve({ status: 0, body: '' }));
+    req.once('timeout', () => req.destroy());
+    req.end(call.body);
+  });
+}
+
+/** Sends `rate` calls per second for `seconds`, each chosen by `next`, over up to `connections` sockets. */
+export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: number; seconds: number; connections: number; next: () => Call }): Promise<MixedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const reads: number[] = [];
+  const events: number[] = [];
+  let readErrors = 0;
+  let eventErrors = 0;
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  const total = Math.round(o.rate * o.seconds);
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * o.rate));
+    while (sent < due) {
+      sent++;
+      const call = o.next();
+      const t0 = performance.now();
+      inFlight.push(
+        send(agent, o.port, o.apiKey, call).then(({ status }) => {
+          const ok = status >= 200 && status < 300;
+          const ms = performance.now() - t0;
+          if (call.method === 'GET') {
+            if (ok) reads.push(ms);
+            else readErrors++;
+          } else if (ok) events.push(ms);
+          else eventErrors++;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { reads: summarise(reads, readErrors), events: summarise(events, eventErrors), eventsPerSecond: events.length / elapsed, readsPerSecond: reads.length / elapsed };
+}
+
+/**
+ * Runs `probes` event-to-fresh measurements one after another, spread over `seconds`; `event(n)`
+ * gives the n-th probe's user id and event body.
+ */
+export async function probeFreshness(o: { port: number; apiKey: string; probes: number; seconds: number; event: (n: number) => { userId: string; body: string } }): Promise<Latencies & { stale: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  const samples: number[] = [];
+  let errors = 0;
+  let stale = 0;
+  const gapMs = (o.seconds * 1000) / o.probes;
+  const started = performance.now();
+  for (let n = 0; n < o.probes; n++) {
+    const wait = started + n * gapMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const { userId, body } = o.event(n);
+    const t0 = performance.now();
+    const posted = await send(agent, o.port, o.apiKey, { method: 'POST', path: '/v1/events', body });
+    if (posted.status !== 202) {
+      errors++;
+      continue;
+    }
+    const read = await send(agent, o.port, o.apiKey, { method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}/recommendations?k=10` });
+    const ms = performance.now() - t0;
+    if (read.status !== 200) errors++;
+    else if (!read.body.includes('"source":"personalized"')) stale++;
+    else samples.push(ms);
+  }
+  agent.destroy();
+  return { ...summarise(samples, errors), stale };
+}

@@ -1,0 +1,257 @@
+/**
+ * @module `npm run bench:realtime`: how fast behaviour events reach recommendations. For each data
+ * set (MovieLens 100K with explicit ALS trained here; a synthetic 50k-item rank-32 ALS model) and
+ * each store (LMDB; Redis with AOF `appendfsync everysec` when redis-server is installed), one
+ * `rtrec serve` process (RTREC_MODEL_DIR set, so it folds users in) is measured with:
+ *
+ * 1. a mixed open-loop load, 90% `GET /v1/users/{id}/recommendations` and 10% single-event
+ *    `POST /v1/events`, at `--rate` requests/s over up to `--connections` connections, while a probe
+ *    measures event-to-fresh latency (POST a rating for a new user, then GET until personalised:
+ *    see realtime-load.ts);
+ * 2. an event-only open loop at `--event-rate` single-event posts/s (sustained ingestion).
+ *
+ * Each server first gets `--warmup` seconds of the mixed load, unmeasured.
+ *
+ * Options: --duration 10 (s) --warmup 2 (s) --rate 2000 --event-rate 5000 --connections 200 --probes 300
+ * --synthetic-users 5000 --synthetic-items 50000 --log-level warn --no-write
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatTable } from '../src/cli/kit.js';
+import { createRng } from '../src/core/rng.js';
+import { publishModel } from '../src/jobs/publish.js';
+import { trainModel } from '../src/jobs/train.js';
+import { saveModel } from '../src/models/model-io.js';
+import type { TrainedModel } from '../src/models/trained-model.js';
+import { openStore } from '../src/store/open-store.js';
+import { loadMovielens100k } from './movielens.js';
+import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
+import { writeBenchmarkSection } from './report.js';
+import { syntheticAlsModel } from './serve-model.js';
+import { freePort } from './serve-redis.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '2000' },
+    'event-rate': { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '200' },
+    probes: { type: 'string', default: '300' },
+    'synthetic-users': { type: 'string', default: '5000' },
+    'synthetic-items': { type: 'string', default: '50000' },
+    'log-level': { type: 'string', default: 'warn' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(args.duration);
+const WARMUP = Number(args.warmup);
+const RATE = Number(args.rate);
+const EVENT_RATE = Number(args['event-rate']);
+const CONNECTIONS = Number(args.connections);
+const PROBES = Number(args.probes);
+const API_KEY = 'bench-realtime-key';
+const TARGET_JS = fileURLToPath(new URL('./realtime-target.js', import.meta.url));
+const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'];
+
+interface DataSet {
+  readonly name: string;
+  readonly model: TrainedModel;
+}
+
+interface Failure {
+  readonly dataSet: string;
+  readonly store: string;
+  readonly error: string;
+}
+
+interface Row {
+  readonly dataSet: string;
+  readonly store: string;
+  readonly reads: Latencies;
+  readonly events: Latencies;
+  readonly fresh: Latencies & { stale: number };
+  readonly ingest: { perSecond: number; p99: number; errors: number };
+}
+
+/** A redis-server with AOF on and fsync every second: the durability bound the docs promise. */
+async function startAofRedis(): Promise<{ url: string; stop: () => Promise<void> } | null> {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-rt-redis-'));
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir], { stdio: 'ignore' });
+  for (let t = 0; !(await pong(port)); t++) {
+    if (t > 200) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    async stop() {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function pong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.once('error', () => resolve(false));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+  });
+}
+
+async function startServer(store: string, modelDir: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const env = { ...process.env, RTREC_STORE: store, RTREC_PORT: String(port), RTREC_API_KEYS: API_KEY, RTREC_MODEL_DIR: modelDir, RTREC_LOG_LEVEL: args['log-level'] };
+  const child = spawn(process.execPath, [TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return { port, child };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 60_000) throw new Error('rtrec serve did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function eventBody(userId: string, itemId: string, type: string, value?: number): string {
+  return JSON.stringify({ userId, itemId, type, ...(value === undefined ? {} : { value }) });
+}
+
+async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDir: string, seed: number): Promise<Row> {
+  const { port, child } = await startServer(storeUrl, modelDir);
+  const rng = createRng(seed);
+  const { model } = ds;
+  const user = () => (rng.next() < 0.2 ? `visitor-${seed}-${rng.int(5_000)}` : model.users.idOf(rng.int(model.numUsers)));
+  const item = () => model.items.idOf(rng.int(model.numItems));
+  const mixed = (): Call => {
+    if (rng.next() < 0.9) return { method: 'GET', path: `/v1/users/${encodeURIComponent(user())}/recommendations?k=10` };
+    return { method: 'POST', path: '/v1/events', body: eventBody(user(), item(), EVENT_TYPES[rng.int(EVENT_TYPES.length)]) };
+  };
+  try {
+    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: RATE / 2, seconds: WARMUP, connections: CONNECTIONS, next: mixed });
+    const [load, fresh] = await Promise.all([
+      mixedOpenLoop({ port, apiKey: API_KEY, rate: RATE, seconds: DURATION, connections: CONNECTIONS, next: mixed }),
+      probeFreshness({
+        port,
+        apiKey: API_KEY,
+        probes: PROBES,
+        seconds: DURATION * 0.9,
+        event: (n) => {
+          const userId = `probe-${seed}-${n}`;
+          return { userId, body: eventBody(userId, item(), 'rating', 5) };
+        },
+      }),
+    ]);
+    const ingest = await mixedOpenLoop({
+      port,
+      apiKey: API_KEY,
+      rate: EVENT_RATE,
+      seconds: DURATION,
+      connections: CONNECTIONS,
+      next: () => ({ method: 'POST', path: '/v1/events', body: eventBody(user(), item(), EVENT_TYPES[rng.int(EVENT_TYPES.length)]) }),
+    });
+    return { dataSet: ds.name, store: storeName, reads: load.reads, events: load.events, fresh, ingest: { perSecond: ingest.eventsPerSecond, p99: ingest.events.p99, errors: ingest.events.errors } };
+  } finally {
+    await stopServer(child);
+  }
+}
+
+const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-realtime-'));
+  const redis = await startAofRedis();
+  try {
+    process.stderr.write('training explicit ALS on MovieLens 100K…\n');
+    const ml = await trainModel(await loadMovielens100k(), { type: 'als' });
+    const synthUsers = Number(args['synthetic-users']);
+    const synthItems = Number(args['synthetic-items']);
+    const dataSets: DataSet[] = [
+      { name: 'MovieLens 100K, explicit ALS', model: ml },
+      { name: `synthetic ${synthItems / 1000}k items, ALS rank 32`, model: syntheticAlsModel({ users: synthUsers, items: synthItems, rank: 32, seenPerUser: 20 }) },
+    ];
+    const rows: Row[] = [];
+    const failures: Failure[] = [];
+    for (const [d, ds] of dataSets.entries()) {
+      const modelDir = join(dir, `model-${d}`);
+      await saveModel(modelDir, ds.model);
+      const stores: [string, string][] = [['LMDB', `lmdb://${join(dir, `store-${d}`)}`], ...(redis ? [['Redis (AOF everysec)', `${redis.url}?prefix=rt${d}`] as [string, string]] : [])];
+      for (const [name, url] of stores) {
+        process.stderr.write(`${ds.name} / ${name}: publishing… `);
+        try {
+          const store = await openStore(url);
+          try {
+            await publishModel(ds.model, store, { progress: false });
+          } finally {
+            await store.close();
+          }
+          process.stderr.write('measuring… ');
+          const row = await measure(ds, name, url, modelDir, 11 + rows.length);
+          rows.push(row);
+          process.stderr.write(`event→fresh p50 ${ms(row.fresh.p50)} ms p99 ${ms(row.fresh.p99)} ms; ingest ${row.ingest.perSecond.toFixed(0)} events/s\n`);
+        } catch (err) {
+          // One failed combination (e.g. a store timing out under load) must not lose the others.
+          failures.push({ dataSet: ds.name, store: name, error: (err as Error).message });
+          process.stderr.write(`failed: ${(err as Error).message}\n`);
+        }
+      }
+    }
+    const table = formatTable(
+      ['data set', 'store', 'event→fresh p50 ms', 'p99 ms', 'stale', 'read p50 ms', 'read p99 ms', 'event p50 ms', 'event p99 ms', 'errors', 'ingest events/s', 'ingest p99 ms', 'ingest errors'],
+      rows.map((r) => [
+        r.dataSet,
+        r.store,
+        ms(r.fresh.p50),
+        ms(r.fresh.p99),
+        r.fresh.stale,
+        ms(r.reads.p50),
+        ms(r.reads.p99),
+        ms(r.events.p50),
+        ms(r.events.p99),
+        r.reads.errors + r.events.errors + r.fresh.errors,
+        Math.round(r.ingest.perSecond),
+        ms(r.ingest.p99),
+        r.ingest.errors,
+      ]),
+    );
+    const body = [
+      `Mixed load: ${RATE} requests/s open loop over up to ${CONNECTIONS} connections for ${DURATION} s (after ${WARMUP} s of warm-up at half that rate), 90% GET /v1/users/{id}/recommendations?k=10 (20% of ids unknown to the model), 10% POST /v1/events with one view/click/add_to_cart/purchase event each. `
+        + `Meanwhile ${PROBES} probes each POST a rating for a brand-new user and GET that user's list right after the 202; event→fresh is the time from sending the POST to a personalised answer (stale = the answer was still the popular list). `
+        + `Then single-event posts alone at ${EVENT_RATE}/s for ${DURATION} s (ingest: events/s actually completed). `
+        + `One rtrec serve process (1 worker, log level ${args['log-level']}) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+      '',
+      'Targets (issue 4): event→fresh p99 <= 10 ms on MovieLens 100K; >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99.',
+      '',
+      '```',
+      table,
+      '```',
+      ...(failures.length > 0 ? ['', 'Failed in this run:', ...failures.map((f) => `- ${f.dataSet} / ${f.store}: ${f.error}`)] : []),
+    ].join('\n');
+    process.stdout.write(`${table}\n`);
+    if (!args['no-write']) await writeBenchmarkSection('realtime', 'Real-time: event-to-fresh-recommendations latency (`npm run bench:realtime`)', body);
+  } finally {
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,86 @@
+/**
+ * @module The event log as training data: a canonical interactions CSV
+ * (`userId,itemId,rating,timestamp`, timestamps in unix seconds) that `rtrec train` reads like any
+ * interactions file. One row per (user, item) pair, by the same rules as the online update:
+ *
+ * - a pair with a `rating` event gets its latest rating;
+ * - otherwise the pair's strength is the sum of its event weights since its last dislike;
+ * - a pair whose last word is a dislike (or whose strength is not positive) is left out, since
+ *   training reads every value as a positive rating or strength.
+ *
+ * The timestamp is the pair's latest event. The file is written atomically.
+ */
+import { writeFileAtomic } from '../core/atomic-fs.js';
+import { quoteCsvField } from '../data/csv.js';
+import type { EventLog } from '../store/event-log.js';
+import { RATING_TYPE, isDislike, type EventConfig } from './event-config.js';
+
+export interface ExportOptions {
+  /** Only events at or after this time, ms since the epoch. */
+  readonly sinceTs?: number;
+  /**
+   * Only these positive event types become rows (e.g. just `rating` for an explicit-ratings model,
+   * whose training would read other weights as ratings); dislikes always remove their pair.
+   */
+  readonly types?: ReadonlySet<string>;
+  /** Write the header row (default true; false to append to another file). */
+  readonly header?: boolean;
+  /** Called every 10,000 events read with the number read so far. */
+  readonly onEvents?: (read: number) => void;
+}
+
+export interface ExportReport {
+  readonly events: number;
+  readonly rows: number;
+  /** Pairs left out because their latest word was a dislike. */
+  readonly disliked: number;
+}
+
+interface Pair {
+  readonly userId: string;
+  readonly itemId: string;
+  rating: number | undefined;
+  strength: number;
+  disliked: boolean;
+  tsMs: number;
+}
+
+/** Reads the log and writes the training rows to `path`. */
+export async function exportEventsCsv(log: EventLog, path: string, config: EventConfig, options: ExportOptions = {}): Promise<ExportReport> {
+  const pairs = new Map<string, Pair>();
+  let events = 0;
+  for await (const e of log.scanEvents(options.sinceTs === undefined ? {} : { sinceTs: options.sinceTs })) {
+    events++;
+    if (events % 10_000 === 0) options.onEvents?.(events);
+    if (options.types && !options.types.has(e.type) && !isDislike(config, e.type)) continue;
+    const key = `${e.userId}\u0000${e.itemId}`;
+    let p = pairs.get(key);
+    if (!p) pairs.set(key, (p = { userId: e.userId, itemId: e.itemId, rating: undefined, strength: 0, disliked: false, tsMs: e.ts }));
+    p.tsMs = Math.max(p.tsMs, e.ts);
+    if (isDislike(config, e.type)) {
+      p.disliked = true;
+      p.rating = undefined;
+      p.strength = 0;
+    } else if (e.type === RATING_TYPE) {
+      p.disliked = false;
+      p.rating = e.value;
+    } else {
+      p.disliked = false;
+      p.strength += config.weights[e.type] ?? 0;
+    }
+  }
+  let text = options.header === false ? '' : 'userId,itemId,rating,timestamp\n';
+  let rows = 0;
+  let disliked = 0;
+  for (const p of pairs.values()) {
+    const value = p.rating ?? p.strength;
+    if (p.disliked || !(value > 0)) {
+      disliked++;
+      continue;
+    }
+    text += `${quoteCsvField(p.userId)},${quoteCsvField(p.itemId)},${value},${Math.floor(p.tsMs / 1000)}\n`;
+    rows++;
+  }
+  await writeFileAtomic(path, text);
+  return { events, rows, disliked };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadEventConfig } from './event-config.js';
+import { checkEvent } from './event-validate.js';
+
+const config = loadEventConfig('');
+const NOW = Date.parse('2026-01-02T03:04:05Z');
+
+function reason(raw: unknown): string {
+  const r = checkEvent(raw, config, NOW);
+  return r.ok ? 'ok' : r.reason;
+}
+
+describe('checkEvent', () => {
+  it('accepts a full event and converts the timestamp to ms', () => {
+    const r = checkEvent({ userId: 'u1', itemId: 'i1', type: 'rating', value: 4.5, timestamp: '2026-01-01T00:00:00Z', eventId: 'e-1' }, config, NOW);
+    expect(r).toEqual({ ok: true, event: { eventId: 'e-1', userId: 'u1', itemId: 'i1', type: 'rating', value: 4.5, ts: Date.parse('2026-01-01T00:00:00Z') } });
+  });
+
+  it('defaults the time to the receive time and invents distinct event ids', () => {
+    const a = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view' }, config, NOW);
+    const b = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp: 1_000 }, config, NOW);
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(a.event.ts).toBe(NOW);
+    expect(b.event.ts).toBe(1_000);
+    expect(a.event.eventId).not.toBe(b.event.eventId);
+    expect(a.event.value).toBeUndefined();
+  });
+
+  it('names what is wrong', () => {
+    expect(reason([])).toMatch(/JSON object/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'view', extra: 1 })).toMatch(/unknown field "extra"/);
+    expect(reason({ itemId: 'i', type: 'view' })).toMatch(/^userId must be a non-empty string/);
+    expect(reason({ userId: 'u', itemId: '', type: 'view' })).toMatch(/^itemId must be a non-empty string/);
+    expect(reason({ userId: 'x'.repeat(257), itemId: 'i', type: 'view' })).toMatch(/^userId is longer than 256 bytes/);
+    // 86 three-byte characters: 258 bytes although only 86 characters.
+    expect(reason({ userId: '€'.repeat(86), itemId: 'i', type: 'view' })).toMatch(/longer than 256 bytes/);
+    expect(reason({ userId: 'u\n', itemId: 'i', type: 'view' })).toMatch(/control character/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'like' })).toMatch(/^type must be one of add_to_cart, click, dislike, purchase, rating, view/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'rating' })).toMatch(/value must be a number from 0.5 to 5/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'rating', value: 5.5 })).toMatch(/value must be/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'rating', value: 0.4 })).toMatch(/value must be/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'click', value: 2 })).toMatch(/only allowed on rating/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'click', timestamp: 'yesterday' })).toMatch(/timestamp/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'click', timestamp: NOW + 2 * 86_400_000 })).toMatch(/timestamp/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'click', eventId: '' })).toMatch(/^eventId/);
+    expect(reason({ userId: 'u', itemId: 'i', type: 'rating', value: 0.5 })).toBe('ok');
+  });
+});

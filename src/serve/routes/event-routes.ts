@@ -1,0 +1,122 @@
+/**
+ * @module `POST /v1/events` (API key required): one behaviour event, or `{ events: [...] }` with up to
+ * 1,000. Each event is validated on its own; valid ones are appended to the store's event log
+ * (durable before the answer), then the lists of their users are recomputed and overwritten in the
+ * served version, so the next read from any instance sharing the store reflects them. The answer is
+ * 202 with a result per event (accepted, duplicate of an earlier eventId, or rejected with a reason);
+ * a request with no valid event at all is a 400.
+ */
+import { Type } from 'typebox';
+import { RecError } from '../../core/errors.js';
+import { checkEvent, MAX_EVENTS_PER_REQUEST } from '../../events/event-validate.js';
+import type { OnlineUpdater } from '../../events/online-updater.js';
+import type { NewEvent } from '../../store/event-log.js';
+import type { RouteDeps, RtrecApp } from '../app-types.js';
+import { ERROR_RESPONSES, EmptyQuerySchema, ErrorSchema } from '../schemas.js';
+
+/** Rejections quoted in a 400's message. */
+const MAX_REASONS_SHOWN = 10;
+
+const EventSchema = Type.Object(
+  {
+    userId: Type.String({ description: 'User id (1-256 bytes, no control characters); unknown users are welcome.' }),
+    itemId: Type.String({ description: 'Item id; events on items the served version lacks are logged for the next training.' }),
+    type: Type.String({ description: 'A configured event type: rating, view, click, add_to_cart, purchase, dislike by default.' }),
+    value: Type.Optional(Type.Number({ description: 'The rating (0.5-5), for rating events only.' })),
+    timestamp: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'When it happened: ISO-8601, or ms since the epoch; default: now.' })),
+    eventId: Type.Optional(Type.String({ description: 'Unique id; a retry with the same id is answered as a duplicate and applied once.' })),
+  },
+  { additionalProperties: true },
+);
+
+const EventsBodySchema = Type.Union([EventSchema, Type.Object({ events: Type.Array(Type.Unknown(), { description: `1-${MAX_EVENTS_PER_REQUEST} events.` }) })], {
+  description: 'One event, or { events: [...] }. Fields are checked per event, so the body schema is loose.',
+});
+
+const EventResultSchema = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('rejected')]),
+  eventId: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+});
+
+export const EventsAcceptedSchema = Type.Object({
+  accepted: Type.Integer({ description: 'Events newly logged.' }),
+  duplicates: Type.Integer({ description: 'Events whose eventId was already logged (not applied again).' }),
+  rejected: Type.Integer(),
+  applied: Type.Boolean({ description: 'True when the lists of the users concerned were recomputed in modelVersion before this answer.' }),
+  modelVersion: Type.Union([Type.Integer(), Type.Null()]),
+  notApplied: Type.Optional(Type.String({ description: 'Why the lists were not recomputed (the events are logged all the same).' })),
+  results: Type.Array(EventResultSchema),
+});
+
+export interface EventRouteDeps extends RouteDeps {
+  readonly updater: OnlineUpdater;
+}
+
+export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
+  const { updater, watcher } = deps;
+  const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
+
+  app.post('/v1/events', {
+    config: { access: 'write' },
+    schema: {
+      summary: 'Record behaviour events and update the users\u2019 recommendations',
+      tags: ['events'],
+      security,
+      querystring: EmptyQuerySchema,
+      body: EventsBodySchema,
+      response: { 202: EventsAcceptedSchema, ...ERROR_RESPONSES, 413: ErrorSchema, 415: ErrorSchema },
+    },
+  }, async (req, reply) => {
+    const body = req.body as Record<string, unknown>;
+    const raw = rawEvents(body);
+    const now = Date.now();
+    type Result = { index: number; status: 'accepted' | 'duplicate' | 'rejected'; eventId?: string; reason?: string };
+    const results: Result[] = new Array<Result>(raw.length);
+    const valid: NewEvent[] = [];
+    const validIndex: number[] = [];
+    raw.forEach((r, index) => {
+      const check = checkEvent(r, updater.config, now);
+      if (check.ok) {
+        valid.push(check.event);
+        validIndex.push(index);
+      } else {
+        results[index] = { index, status: 'rejected', reason: check.reason };
+      }
+    });
+    if (valid.length === 0) {
+      const reasons = results.slice(0, MAX_REASONS_SHOWN).map((r) => `events/${r.index}: ${r.reason ?? ''}`);
+      throw new RecError('RTREC_ERR_EVENT_INVALID', `no valid event: ${reasons.join('; ')}${results.length > MAX_REASONS_SHOWN ? '; …' : ''}`);
+    }
+    const outcome = await updater.ingest(watcher.current(), valid);
+    outcome.results.forEach((res, j) => {
+      const index = validIndex[j];
+      results[index] = { index, status: res.duplicate ? 'duplicate' : 'accepted', eventId: res.event.eventId };
+    });
+    if (outcome.notApplied) req.log.warn({ reason: outcome.notApplied }, 'events logged without updating recommendations');
+    const duplicates = outcome.results.filter((r) => r.duplicate).length;
+    void reply.code(202);
+    return {
+      accepted: valid.length - duplicates,
+      duplicates,
+      rejected: raw.length - valid.length,
+      applied: outcome.notApplied === undefined,
+      modelVersion: outcome.version,
+      ...(outcome.notApplied === undefined ? {} : { notApplied: outcome.notApplied }),
+      results,
+    };
+  });
+}
+
+/** The events of a body: `{ events: [...] }` (1..MAX) or a single event object. */
+function rawEvents(body: Record<string, unknown>): unknown[] {
+  if (!Object.hasOwn(body, 'events')) return [body];
+  const keys = Object.keys(body);
+  if (keys.length !== 1) throw new RecError('RTREC_ERR_EVENT_INVALID', `a batch body holds only "events", not ${keys.filter((k) => k !== 'events').map((k) => JSON.stringify(k)).join(', ')}`);
+  const events = body.events;
+  if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS_PER_REQUEST) {
+    throw new RecError('RTREC_ERR_EVENT_INVALID', `events must be an array of 1-${MAX_EVENTS_PER_REQUEST} events`);
+  }
+  return events;
+}
