@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { openStore } from '../../store/open-store.js';
 import { registerEventsCommand } from './events.js';
 
@@ -24,19 +24,7 @@ afterAll(async () => {
 });
 
 async function cli(...args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerEventsCommand(program);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'rtrec', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
+  return (await runCommand(registerEventsCommand, args)).stdout;
 }
 
 describe('rtrec events export', () => {

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../test-support/run-command.js';
 import { InteractionsBuilder } from '../../data/interactions.js';
 import { trainModel } from '../../jobs/train.js';
 import { loadModel, saveModel } from '../../models/model-io.js';
@@ -32,20 +32,10 @@ async function trainTinyModel(): Promise<TrainedModel> {
 
 /** Runs the CLI with only the commands under test; returns what it printed on stdout. */
 async function cli(...args: string[]): Promise<string> {
-  const program = new Command('rtrec').exitOverride();
-  registerPublishCommand(program);
-  registerVersionsCommand(program);
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'rtrec', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
+  return (await runCommand((p) => {
+    registerPublishCommand(p);
+    registerVersionsCommand(p);
+  }, args)).stdout;
 }
 
 beforeAll(async () => {
