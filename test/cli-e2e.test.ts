@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +99,26 @@ describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
     const evaluated = await json<Record<string, number>>('evaluate', '--truth', test, '--pred', preds);
     expect(evaluated.rmse).toBeCloseTo(trained.metrics.rmse, 4);
     expect(evaluated.mae).toBeCloseTo(trained.metrics.mae, 4);
+  });
+
+  it('trains on several --data sources combined (base data plus exported events)', async () => {
+    const extra = join(dir, 'events.csv');
+    await writeFile(extra, 'userId,itemId,rating,timestamp\nnewcomer,50,5,1900000000\nnewcomer,181,4,1900000001\n1,50,1,1900000002\n');
+    const trained = await json<{ users: number; items: number; interactions: number }>(
+      'train', '--data', join(dir, 'split', 'train.csv'), '--data', extra, '--model', 'ease', '--out', join(dir, 'combined'),
+    );
+    const base = await json<{ users: number; interactions: number }>('train', '--data', join(dir, 'split', 'train.csv'), '--model', 'pop', '--out', join(dir, 'base'));
+    expect(trained.users).toBe(base.users + 1);
+    // Two new pairs; user 1's rating of item 50 replaces an old one if it had rated it, else adds one.
+    expect(trained.interactions - base.interactions).toBeGreaterThanOrEqual(2);
+    expect(trained.interactions - base.interactions).toBeLessThanOrEqual(3);
+    const recs = join(dir, 'newcomer.csv');
+    await writeFile(join(dir, 'users.txt'), 'newcomer\n');
+    await json('recommend', '--model', join(dir, 'combined'), '--users', join(dir, 'users.txt'), '--exclude-seen', '--out', recs);
+    const items = (await readFile(recs, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(',')[1]);
+    expect(items).toHaveLength(10);
+    expect(items).not.toContain('50');
+    expect(items).not.toContain('181');
   });
 
   it('fails with a code, the path and exit 2 on a missing data file, leaving no model behind', async () => {

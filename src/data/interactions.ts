@@ -149,3 +149,31 @@ export function reindex(source: Interactions, users: IdMap = new IdMap(), items:
   }
   return { users, items, length: n, user, item, rating: source.rating, timestamp: source.timestamp };
 }
+
+/**
+ * Rows of `parts` one after another. All parts must share the same id maps (load the later ones
+ * with the first one's `users`/`items`). A rating column is kept only when every part has one; a
+ * part without timestamps gets 0 (oldest) so that later parts with times win repeated pairs.
+ * @throws Error when the parts use different id maps or only some have ratings.
+ */
+export function concatInteractions(parts: readonly Interactions[]): Interactions {
+  const first = parts[0];
+  if (parts.length === 1) return first;
+  if (parts.some((p) => p.users !== first.users || p.items !== first.items)) throw new Error('concatInteractions: parts must share id maps');
+  const rated = parts.filter((p) => p.rating !== null).length;
+  if (rated !== 0 && rated !== parts.length) throw new Error('concatInteractions: some parts have ratings and some do not');
+  const timed = parts.some((p) => p.timestamp !== null);
+  const n = parts.reduce((sum, p) => sum + p.length, 0);
+  const user = new Int32Array(n), item = new Int32Array(n);
+  const rating = rated ? new Float32Array(n) : null;
+  const timestamp = timed ? new Float64Array(n) : null;
+  let at = 0;
+  for (const p of parts) {
+    user.set(p.user, at);
+    item.set(p.item, at);
+    if (rating) rating.set(p.rating!, at);
+    if (timestamp && p.timestamp) timestamp.set(p.timestamp, at);
+    at += p.length;
+  }
+  return { users: first.users, items: first.items, length: n, user, item, rating, timestamp };
+}

@@ -13,6 +13,8 @@ import { trainWithSpark } from '../../jobs/spark-train.js';
 import { evaluateModel } from '../../jobs/evaluate-model.js';
 import { metricsTable } from '../metrics-table.js';
 import { loadDataset } from '../../data/load-dataset.js';
+import { concatInteractions, type Dataset } from '../../data/interactions.js';
+import type { LoadOptions } from '../../data/load-options.js';
 import { emit, formatTable, parseChoice, parseIntOption, parseNumberOption } from '../kit.js';
 import { addLoadOptions, loadOptionsFrom } from './data.js';
 
@@ -33,7 +35,7 @@ const ENGINES = ['embedded', 'spark'] as const;
 type Engine = (typeof ENGINES)[number];
 
 interface TrainFlags {
-  data: string;
+  data: string[];
   model: ModelType | 'auto';
   engine: Engine;
   sparkMaster?: string;
@@ -50,7 +52,7 @@ export function registerTrainCommand(program: Command): void {
   const cmd = program
     .command('train')
     .description('Fit a model on a data set and save it (defaults are the tuned hyper-parameters)')
-    .requiredOption('--data <path>', 'data folder (MovieLens) or interactions file (CSV/TSV/JSONL)')
+    .requiredOption('--data <path>', 'data folder (MovieLens) or interactions file (CSV/TSV/JSONL); repeat to combine, e.g. base data and `rtrec events export` output', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option(
       '--model <type>',
       `model type: auto, ${MODEL_TYPES.join(', ')} (auto: ease up to ${AUTO_EASE_MAX_ITEMS} items, the best ranker we measured; ials beyond; --engine spark: als)`,
@@ -86,6 +88,26 @@ function hyperParametersFrom(flags: TrainFlags, type: ModelType): HyperParameter
   return out;
 }
 
+/**
+ * Loads every --data source into one data set: later sources share the first one's id maps and
+ * their rows follow; item metadata comes from the first source that has some.
+ */
+async function loadCombined(paths: readonly string[], options: LoadOptions): Promise<Dataset> {
+  const first = await loadDataset(paths[0], options);
+  if (paths.length === 1) return first;
+  const parts = [first.interactions];
+  let itemMetadata = first.itemMetadata;
+  for (const path of paths.slice(1)) {
+    const next = await loadDataset(path, { ...options, users: first.interactions.users, items: first.interactions.items });
+    if ((next.interactions.rating === null) !== (first.interactions.rating === null)) {
+      throw new RecError('RTREC_ERR_DATA_BAD_ROW', `${path} ${next.interactions.rating ? 'has' : 'has no'} rating column but ${paths[0]} ${first.interactions.rating ? 'has' : 'has no'}: combined --data sources must agree`);
+    }
+    parts.push(next.interactions);
+    itemMetadata ??= next.itemMetadata;
+  }
+  return { interactions: concatInteractions(parts), itemMetadata, source: paths.join(' + ') };
+}
+
 /** The model type to train: as given, or for 'auto' the best one for this catalogue and engine. */
 function resolveModelType(flags: TrainFlags, numItems: number): ModelType {
   if (flags.model !== 'auto') return flags.model;
@@ -99,7 +121,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     throw new RecError('RTREC_ERR_CONFIG_INVALID', '--spark-master and --spark-conf apply only with --engine spark');
   }
   if (flags.model !== 'auto') hyperParametersFrom(flags, flags.model); // fail on a wrong flag before loading data
-  const dataset = await loadDataset(flags.data, loadOptionsFrom(flags));
+  const dataset = await loadCombined(flags.data, loadOptionsFrom(flags));
   const x = dataset.interactions;
   log(`loaded ${x.length} interactions, ${x.users.size} users, ${x.items.size} items from ${dataset.source}`);
   const type = resolveModelType(flags, x.items.size);
