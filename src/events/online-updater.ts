@@ -15,6 +15,7 @@ import type { AppendResult, NewEvent } from '../store/event-log.js';
 import type { OnlineStore } from '../store/online-store.js';
 import type { EventConfig } from './event-config.js';
 import type { ModelSource, ServedVersion } from './model-source.js';
+import type { LivePopularity } from './live-popularity.js';
 import { userInteractions } from './user-interactions.js';
 
 /** List length when the version's meta does not say (publish records `topK`). */
@@ -41,12 +42,15 @@ export class OnlineUpdater {
   readonly #store: OnlineStore;
   readonly #config: EventConfig;
   readonly #models: ModelSource;
+  readonly #popularity: LivePopularity | undefined;
   readonly #perUser = new Map<string, Promise<void>>();
 
-  constructor(store: OnlineStore, config: EventConfig, models: ModelSource) {
+  /** With `popularity`, newly logged events also count towards the live popular list. */
+  constructor(store: OnlineStore, config: EventConfig, models: ModelSource, popularity?: LivePopularity) {
     this.#store = store;
     this.#config = config;
     this.#models = models;
+    this.#popularity = popularity;
   }
 
   get config(): EventConfig {
@@ -61,6 +65,21 @@ export class OnlineUpdater {
   async ingest(target: UpdateTarget | undefined, events: readonly NewEvent[]): Promise<IngestOutcome> {
     const results = events.length === 0 ? [] : await this.#store.appendEvents(events);
     if (results.length === 0) return { results, updatedUsers: 0, version: null };
+    // Only newly logged events count: a retried duplicate was counted when it was first accepted.
+    // Counted after the log is durable and before answering; a failure here loses the live count of
+    // these events only (the log keeps them for the next training), so it does not fail the request.
+    let popularityError: string | undefined;
+    try {
+      await this.#popularity?.record(results.filter((r) => !r.duplicate).map((r) => r.event), this.#config);
+    } catch (err) {
+      popularityError = `the live popularity could not be updated: ${(err as Error).message}`;
+    }
+    const outcome = await this.#applyToLists(target, results);
+    if (popularityError === undefined) return outcome;
+    return { ...outcome, notApplied: outcome.notApplied === undefined ? popularityError : `${outcome.notApplied}; ${popularityError}` };
+  }
+
+  async #applyToLists(target: UpdateTarget | undefined, results: readonly AppendResult[]): Promise<IngestOutcome> {
     if (!target) return { results, updatedUsers: 0, version: null, notApplied: 'no published version is loaded' };
     const users = [...new Set(results.map((r) => r.event.userId))];
     try {

@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { pino } from 'pino';
 import { loadEventConfig } from '../events/event-config.js';
+import { LivePopularity } from '../events/live-popularity.js';
 import { modelDirSource, type ModelSource } from '../events/model-source.js';
 import { OnlineUpdater } from '../events/online-updater.js';
 import type { OnlineStore } from '../store/online-store.js';
@@ -59,6 +60,8 @@ export interface BuildAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Where the served version's model comes from for real-time updates; default: config.modelDir. */
   readonly models?: ModelSource;
+  /** Clock of the live popularity decay, ms since the epoch (tests inject one); default Date.now. */
+  readonly now?: () => number;
 }
 
 /** Used when no model folder is configured: events are logged, lists stay as published. */
@@ -122,7 +125,8 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
   const models = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
-  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models);
+  const livePopularity = new LivePopularity(store, { halfLifeHours: config.popularityHalfLifeHours, ...(options.now ? { now: options.now } : {}) });
+  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity);
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);
@@ -140,7 +144,12 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
       else app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'online store unreachable: answering from fallbacks');
     },
   });
-  const service = new RecService(store, watcher, { answerCacheSize: config.answerCacheSize, observeStore: (op, s, ok) => metrics.observeStore(op, s, ok) });
+  const service = new RecService(store, watcher, {
+    answerCacheSize: config.answerCacheSize,
+    observeStore: (op, s, ok) => metrics.observeStore(op, s, ok),
+    livePopularity,
+    refreshMs: config.refreshMs,
+  });
   const deps = { store, watcher, service, metrics };
 
   registerHealthRoutes(app, deps);

@@ -29,6 +29,12 @@ export const ServeConfigSchema = Type.Object(
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, longest wait for in-flight requests before exiting, in ms.' }),
     trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a reverse proxy).' }),
     modelDir: Type.String({ default: '', description: 'Model folder of the published model, for real-time updates from POST /v1/events (empty: events are logged only).' }),
+    popularityHalfLifeHours: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 87_600,
+      default: 24,
+      description: 'Half-life of an event\u2019s weight in the live popular list, in hours: the served popular list ranks items by published count + the decayed sum of their positive event weights.',
+    }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
   },
   { additionalProperties: false },
@@ -56,6 +62,7 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   trustProxy: 'RTREC_TRUST_PROXY',
   modelDir: 'RTREC_MODEL_DIR',
   eventWeights: 'RTREC_EVENT_WEIGHTS',
+  popularityHalfLifeHours: 'RTREC_POPULARITY_HALF_LIFE_HOURS',
 };
 
 /** Flag spelling of a setting, e.g. rateLimitRps → --rate-limit-rps. */

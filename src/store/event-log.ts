@@ -54,6 +54,24 @@ export interface EventLog {
   scanEvents(options?: ScanOptions): AsyncIterable<StoredEvent>;
 }
 
+/** One item's counter, as read back. */
+export interface ItemCounter {
+  readonly itemId: string;
+  readonly value: number;
+}
+
+/**
+ * Per-item counters outside versions (used for live popularity), grouped in named buckets so a
+ * caller can start a fresh bucket instead of rescaling an old one. Adds are atomic per item, so any
+ * number of instances may add to the same bucket at once.
+ */
+export interface ItemCounters {
+  /** Adds `amounts` (item id → amount) to the bucket; the bucket may be dropped `keepMs` after its last add. */
+  addItemCounters(bucket: string, amounts: ReadonlyMap<string, number>, keepMs: number): Promise<void>;
+  /** The `limit` largest counters of the bucket, largest first (empty for an unknown bucket). */
+  topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]>;
+}
+
 /** Encodes an event for the log (JSON: compact, readable with redis-cli and mdb tools). */
 export function encodeEvent(e: NewEvent): string {
   const doc: Record<string, unknown> = { eventId: e.eventId, userId: e.userId, itemId: e.itemId, type: e.type, ts: e.ts };

@@ -9,12 +9,15 @@
  * Database `events` (JSON, outside versions) holds the event log: `seq` (counter), `['e', seq]` →
  * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
  * `['n', userId]` → 1 (users with events). An append resolves once its transaction is committed.
+ * Item counters live there too: `['pc', bucket + US + itemId]` → number (US = \u001f, so one bucket
+ * is one key range). Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each
+ * at most one number per item.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
+import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
 import type { Collection, VersionRecord, VersionStatus } from './online-store.js';
 import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -24,6 +27,8 @@ const ACTIVE = 'active';
 const SEQ = 'seq';
 /** Keys removed per write transaction when deleting a version, to keep transactions short. */
 const DELETE_CHUNK = 10_000;
+/** Separates bucket and item id in counter keys (ids never hold control characters). */
+const US = '\u001f';
 
 type ControlKey = string | [string, number];
 type DataKey = [number, string, string];
@@ -241,6 +246,29 @@ class LmdbBackend implements StoreBackend {
       }
       await Promise.resolve();
     }
+  }
+
+  async addItemCounters(bucket: string, amounts: ReadonlyMap<string, number>): Promise<void> {
+    this.#ensureOpen();
+    // Read-modify-write inside one write transaction: LMDB serialises writers across processes.
+    await this.#events.transaction(() => {
+      for (const [itemId, amount] of amounts) {
+        const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
+        void this.#events.put(key, ((this.#events.get(key) as number | undefined) ?? 0) + amount);
+      }
+    });
+  }
+
+  topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const out: ItemCounter[] = [];
+    const start = `${bucket}${US}`;
+    for (const { key, value } of this.#events.getRange({ start: ['pc', start], end: ['pc', `${bucket}\u0020`] })) {
+      out.push({ itemId: (key as [string, string])[1].slice(start.length), value: value as number });
+    }
+    out.sort((a, b) => b.value - a.value || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+    return Promise.resolve(out.slice(0, limit));
   }
 
   #ensureOpen(): void {

@@ -236,4 +236,21 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     await expectCode(store.putUserRecs(99, 'user-2', fresh), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
     await w.abort('test');
   });
+
+  it('adds item counters atomically per bucket, shared across readers, largest first', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const other = await open(url);
+    await store.addItemCounters('x1', new Map([['a', 1], ['b', 2.5]]), 60_000);
+    await Promise.all([other.addItemCounters('x1', new Map([['a', 5]]), 60_000), store.addItemCounters('x1', new Map([['c', 0.25]]), 60_000)]);
+    await store.addItemCounters('x10', new Map([['b', 100]]), 60_000);
+    expect(await other.topItemCounters('x1', 10)).toEqual([
+      { itemId: 'a', value: 6 },
+      { itemId: 'b', value: 2.5 },
+      { itemId: 'c', value: 0.25 },
+    ]);
+    expect(await store.topItemCounters('x1', 1)).toEqual([{ itemId: 'a', value: 6 }]);
+    expect(await store.topItemCounters('x10', 10)).toEqual([{ itemId: 'b', value: 100 }]);
+    expect(await store.topItemCounters('none', 10)).toEqual([]);
+  });
 }

@@ -9,7 +9,7 @@
  * metadata from the catalogue of the same version it read the list from.
  */
 import type { Ranked } from '../models/recommender.js';
-import type { EventLog } from './event-log.js';
+import type { EventLog, ItemCounters } from './event-log.js';
 
 /** What one version holds, by collection. */
 export const COLLECTIONS = {
@@ -112,9 +112,10 @@ export interface PruneResult {
  * version once reads everything of one request from that version.
  *
  * Real-time updates: `putUserRecs` overwrites one user's list of a ready version in place (lists are
- * single entries keyed by user id), and the event log (EventLog) lives outside versions.
+ * single entries keyed by user id), and the event log (EventLog) and the item counters of live
+ * popularity (ItemCounters) live outside versions.
  */
-export interface OnlineStore extends EventLog {
+export interface OnlineStore extends EventLog, ItemCounters {
   /** The store URL with any password removed, for logs and messages. */
   readonly description: string;
   /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */

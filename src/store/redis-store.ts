@@ -16,9 +16,12 @@
  *   the script; how much survives a Redis crash is Redis's persistence setting (run with
  *   `appendonly yes` and `appendfsync everysec`: at most about one second of acknowledged events).
  *   Killing the API process never loses an acknowledged event.
+ * - Item counters (live popularity) are one sorted set per bucket, `{rtrec}:pop:<bucket>` (member
+ *   item id, score the counter), added to with ZINCRBY in one script and expiring `keepMs` after the
+ *   last add.
  */
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
+import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
 import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
@@ -67,6 +70,12 @@ redis.call('HSET', KEYS[2], ARGV[1], stored)
 redis.call('RPUSH', KEYS[3], stored)
 redis.call('SADD', KEYS[4], ARGV[3])
 return {0, stored}`;
+
+/** KEYS: the bucket's sorted set. ARGV: keepMs, then itemId, amount pairs. */
+const ADD_COUNTERS_SCRIPT = `
+for i = 2, #ARGV, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 'ok'`;
 
 /** Connects to the store at a `redis://`, `rediss://` or `redis+cluster://` URL. */
 export async function openRedisStore(url: string, options: RedisStoreOptions = {}): Promise<VersionedStore> {
@@ -133,6 +142,32 @@ class RedisBackend implements StoreBackend {
         if (options.sinceTs === undefined || e.ts >= options.sinceTs) yield e;
       }
     }
+  }
+
+  async addItemCounters(bucket: string, amounts: ReadonlyMap<string, number>, keepMs: number): Promise<void> {
+    if (amounts.size === 0) return;
+    const key = this.#counterKey(bucket);
+    const args = [String(Math.max(1, Math.ceil(keepMs)))];
+    for (const [itemId, amount] of amounts) args.push(itemId, String(amount));
+    await this.#conn.send(key, ['EVAL', ADD_COUNTERS_SCRIPT, '1', key, ...args]);
+  }
+
+  async topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
+    if (limit <= 0) return [];
+    const key = this.#counterKey(bucket);
+    const reply = (await this.#conn.send(key, ['ZRANGE', key, '0', String(limit - 1), 'REV', 'WITHSCORES'], { timeoutMs: this.#readTimeoutMs })) as unknown[];
+    // RESP3 answers [member, score] pairs (score a double); RESP2 a flat member, score text list.
+    const out: ItemCounter[] = [];
+    if (reply.length > 0 && Array.isArray(reply[0])) {
+      for (const [itemId, value] of reply as [string, number | string][]) out.push({ itemId, value: Number(value) });
+    } else {
+      for (let j = 0; j + 1 < reply.length; j += 2) out.push({ itemId: String(reply[j]), value: Number(reply[j + 1]) });
+    }
+    return out;
+  }
+
+  #counterKey(bucket: string): string {
+    return `{${this.#prefix}}:pop:${bucket}`;
   }
 
   #userEventsKey(userId: string): string {

@@ -3,7 +3,7 @@
  * versioned-publish protocol once: a control plane (version records and the active pointer, changed
  * atomically) and a data plane (entries keyed by version, collection and key, written in batches).
  */
-import type { EventLog } from './event-log.js';
+import type { EventLog, ItemCounters } from './event-log.js';
 import type { Collection, VersionCounts, VersionRecord, VersionStatus } from './online-store.js';
 
 export interface DataEntry {
@@ -20,8 +20,8 @@ export interface VersionPlace {
 export type SetActiveResult = 'ok' | 'missing' | 'not-ready';
 export type UpdateResult = 'ok' | 'missing' | 'conflict' | 'active';
 
-/** A backend also keeps the event log (outside versions: publishes and prunes never touch it). */
-export interface StoreBackend extends EventLog {
+/** A backend also keeps the event log and item counters (outside versions: publishes and prunes never touch them). */
+export interface StoreBackend extends EventLog, ItemCounters {
   readonly description: string;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,7 +18,7 @@ import {
   type VersionRecord,
   type VersionWriter,
 } from './online-store.js';
-import type { AppendResult, NewEvent, ScanOptions, StoredEvent } from './event-log.js';
+import type { AppendResult, ItemCounter, NewEvent, ScanOptions, StoredEvent } from './event-log.js';
 import { decodeCatalogEntry, decodeRanked, encodeRanked } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
 import { BackendVersionWriter } from './version-writer.js';
@@ -155,6 +155,14 @@ export class VersionedStore implements OnlineStore {
 
   scanEvents(options?: ScanOptions): AsyncIterable<StoredEvent> {
     return this.#backend.scanEvents(options);
+  }
+
+  addItemCounters(bucket: string, amounts: ReadonlyMap<string, number>, keepMs: number): Promise<void> {
+    return this.#backend.addItemCounters(bucket, amounts, keepMs);
+  }
+
+  topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
+    return this.#backend.topItemCounters(bucket, limit);
   }
 
   async getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined> {

@@ -117,14 +117,14 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
   app.get('/v1/popular', {
     config: { access: 'read' },
     schema: {
-      summary: 'The most popular items (distinct users in training)',
+      summary: 'The most popular items (distinct users in training plus recent events, decayed)',
       tags: ['items'],
       querystring: KOnlyQuerySchema,
       response: { 200: PopularSchema, ...ERROR_RESPONSES },
     },
-  }, (req, reply) => {
+  }, async (req, reply) => {
     const snap = snapshotOf(deps);
-    sendJsonText(reply, popularJson(snap, service.popular(snap, { k: req.query.k, genre: req.query.genre })));
+    sendJsonText(reply, popularJson(snap, await service.popular(snap, { k: req.query.k, genre: req.query.genre })));
   });
 
   app.get('/v1/items/:itemId', {

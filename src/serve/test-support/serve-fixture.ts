@@ -40,7 +40,7 @@ export function testConfig(flags: Partial<ServeConfig> = {}): Readonly<ServeConf
  */
 export async function serveFixture(
   models: readonly TrainedModel[],
-  options: { url?: string; config?: Partial<ServeConfig>; storeOptions?: OpenStoreOptions; logger?: BuildAppOptions['logger']; models?: BuildAppOptions['models'] } = {},
+  options: { url?: string; config?: Partial<ServeConfig>; storeOptions?: OpenStoreOptions; logger?: BuildAppOptions['logger']; models?: BuildAppOptions['models']; now?: BuildAppOptions['now'] } = {},
 ): Promise<ServeFixture> {
   const temp = options.url ? undefined : await tempLmdbUrl();
   const url = options.url ?? temp!.url;
@@ -48,7 +48,7 @@ export async function serveFixture(
   for (const m of models) await publishModel(m, publisher, { topK: TOP_K, similarK: SIMILAR_K, progress: false });
   await publisher.close();
   const store = await openStore(url, options.storeOptions);
-  const app = await buildApp({ store, config: testConfig(options.config), logger: options.logger ?? false, ...(options.models ? { models: options.models } : {}) });
+  const app = await buildApp({ store, config: testConfig(options.config), logger: options.logger ?? false, ...(options.models ? { models: options.models } : {}), ...(options.now ? { now: options.now } : {}) });
   await untilReady(app);
   return {
     app,
