@@ -15,9 +15,8 @@
  * Options: --duration 10 (s) --warmup 2 (s) --rate 2000 --event-rate 5000 --connections 200 --probes 300
  * --synthetic-users 5000 --synthetic-items 50000 --log-level warn --no-write
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +32,7 @@ import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
 import { writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
-import { freePort } from './serve-redis.js';
+import { freePort, startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,36 +78,6 @@ interface Row {
   readonly ingest: { perSecond: number; p99: number; errors: number };
 }
 
-/** A redis-server with AOF on and fsync every second: the durability bound the docs promise. */
-async function startAofRedis(): Promise<{ url: string; stop: () => Promise<void> } | null> {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-  const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-rt-redis-'));
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir], { stdio: 'ignore' });
-  for (let t = 0; !(await pong(port)); t++) {
-    if (t > 200) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    async stop() {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-    s.once('error', () => resolve(false));
-    s.once('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 async function startServer(store: string, modelDir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
@@ -179,7 +148,7 @@ const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-realtime-'));
-  const redis = await startAofRedis();
+  const redis = await startBenchRedis({ aof: true });
   try {
     process.stderr.write('training explicit ALS on MovieLens 100K…\n');
     const ml = await trainModel(await loadMovielens100k(), { type: 'als' });

@@ -36,11 +36,17 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startBenchRedis(): Promise<BenchRedis | null> {
+/**
+ * A throw-away redis-server on a free port, or null when redis-server is not installed.
+ * `aof: true` turns on the append-only file with fsync every second (the durability bound the
+ * event docs promise); otherwise nothing is persisted.
+ */
+export async function startBenchRedis(options: { aof?: boolean } = {}): Promise<BenchRedis | null> {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const persistence = options.aof ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: 'ignore' });
   for (let t = 0; !(await ping(port)); t++) {
     if (t > 200) throw new Error('redis-server did not start');
     await new Promise((r) => setTimeout(r, 25));
