@@ -127,10 +127,7 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
     },
     async send(_key, args, options = {}) {
       try {
-        return await client.sendCommand(args, {
-          ...(options.buffers ? { typeMapping: BUFFERS } : {}),
-          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-        });
+        return await client.sendCommand(args, commandOptions(options));
       } catch (err) {
         throw unavailable(target, args, err);
       }
@@ -141,6 +138,14 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
       if (client.isOpen) await client.close();
       else client.destroy();
     },
+  };
+}
+
+/** node-redis per-command options for our SendOptions: Buffer replies and a command timeout. */
+function commandOptions(options: SendOptions) {
+  return {
+    ...(options.buffers ? { typeMapping: BUFFERS } : {}),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   };
 }
 
@@ -171,10 +176,7 @@ function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
     },
     async send(key, args, options = {}) {
       try {
-        return await cluster.sendCommand(key, false, args as (string | Buffer)[], {
-          ...(options.buffers ? { typeMapping: BUFFERS } : {}),
-          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-        });
+        return await cluster.sendCommand(key, false, args as (string | Buffer)[], commandOptions(options));
       } catch (err) {
         throw unavailable(target, args, err);
       }
