@@ -2,10 +2,12 @@
  * @module One way to send commands to Redis, whether a single server (`redis://`, `rediss://`) or a
  * cluster (`redis+cluster://h1:p1,h2:p2`): node-redis underneath, commands never queued while
  * disconnected (they fail at once, so a server can answer from its fallbacks instead of hanging), and
- * reconnection in the background with a backoff capped at 500 ms so service returns quickly.
+ * reconnection in the background with a backoff capped at 500 ms so service returns quickly. Every
+ * command has a deadline on its reply (reply-deadline.ts), default DEFAULT_REPLY_TIMEOUT_MS.
  */
 import { createClient, createCluster, RESP_TYPES } from 'redis';
 import { RecError } from '../core/errors.js';
+import { ReplyTimeoutError, withReplyDeadline } from './reply-deadline.js';
 
 export interface RedisTarget {
   readonly kind: 'single' | 'cluster';
@@ -29,7 +31,10 @@ export interface RedisConnOptions {
 export interface SendOptions {
   /** Return bulk strings as Buffers (binary values) instead of strings. */
   readonly buffers?: boolean;
-  /** Fail the command when no reply came within this many ms. */
+  /**
+   * Fail the command (RTREC_ERR_STORE_UNAVAILABLE, see isReplyTimeout) when no reply came within this
+   * many ms of sending it, round trip included. Default DEFAULT_REPLY_TIMEOUT_MS.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -39,6 +44,9 @@ export interface RedisConn {
   readonly isReady: boolean;
   close(): Promise<void>;
 }
+
+/** Reply deadline of commands sent without `timeoutMs`, in ms. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BACKOFF_MS = 500;
@@ -127,7 +135,7 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
     },
     async send(_key, args, options = {}) {
       try {
-        return await client.sendCommand(args, commandOptions(options));
+        return await withReplyDeadline(client.sendCommand(args, commandOptions(options)), options.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, commandName(args));
       } catch (err) {
         throw unavailable(target, args, err);
       }
@@ -141,12 +149,21 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
   };
 }
 
-/** node-redis per-command options for our SendOptions: Buffer replies and a command timeout. */
+/**
+ * node-redis per-command options for our SendOptions: Buffer replies, and node-redis's own timeout
+ * off (0), since it only counts the wait before the command is written (see reply-deadline.ts).
+ */
 function commandOptions(options: SendOptions) {
-  return {
-    ...(options.buffers ? { typeMapping: BUFFERS } : {}),
-    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-  };
+  return { timeout: 0, ...(options.buffers ? { typeMapping: BUFFERS } : {}) };
+}
+
+function commandName(args: readonly (string | Buffer)[]): string {
+  return typeof args[0] === 'string' ? args[0] : 'command';
+}
+
+/** True when `err` (from RedisConn.send) means the reply did not come in time, not that the command failed. */
+export function isReplyTimeout(err: unknown): boolean {
+  return err instanceof RecError && err.cause instanceof ReplyTimeoutError;
 }
 
 function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
@@ -176,7 +193,8 @@ function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
     },
     async send(key, args, options = {}) {
       try {
-        return await cluster.sendCommand(key, false, args as (string | Buffer)[], commandOptions(options));
+        const reply = cluster.sendCommand(key, false, args as (string | Buffer)[], commandOptions(options));
+        return await withReplyDeadline(reply, options.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, commandName(args));
       } catch (err) {
         throw unavailable(target, args, err);
       }
@@ -191,8 +209,10 @@ function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
 }
 
 function unavailable(target: RedisTarget, args: readonly (string | Buffer)[], err: unknown): RecError {
-  const what = typeof args[0] === 'string' ? args[0] : 'command';
-  return new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${target.description}: ${what} failed: ${(err as Error).message}`, { cause: err });
+  if (err instanceof ReplyTimeoutError) return new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${target.description}: ${err.message}`, { cause: err });
+  // Some node-redis errors (e.g. TimeoutError) carry no message, only a class name.
+  const why = err instanceof Error ? err.message || err.name : String(err);
+  return new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${target.description}: ${commandName(args)} failed: ${why}`, { cause: err });
 }
 
 function invalid(url: string, why: string): RecError {

@@ -8,7 +8,8 @@
  * - Data keys carry no hash tag and spread over the cluster: `rtrec:v<n>:<collection>:<shard>` is a
  *   hash from key (user id, item id, or item index) to encoded value. Every read is one HGET; a
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
- *   (UNLINK) never need SCAN.
+ *   (UNLINK) never need SCAN. A batch of entries is written as HSETs of bounded size, pipelined a
+ *   window of bytes at a time, each sent again when its reply is late (redis-hash-writes.ts).
  * - The event log (outside versions) shares the control hash tag, so one Lua script appends an event
  *   atomically: `{rtrec}:events` (stream, one entry per event, field `e` = JSON), `{rtrec}:event-ids`
  *   (hash eventId → stored event, for idempotent retries), `{rtrec}:ue:<userId>` (list of the user's
@@ -24,18 +25,32 @@ import { RecError } from '../core/errors.js';
 import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
 import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
+import { ByteWindow } from './byte-window.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
+import { planHsets, writeHsets, type HashWriteOptions } from './redis-hash-writes.js';
 import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptions {
   /** A read (HGET) without reply within this many ms fails, so servers can fall back. Default 1000. */
   readonly readTimeoutMs?: number;
+  /**
+   * A data write (one HSET of at most HSET_MAX_BYTES) without reply within this many ms is sent again,
+   * up to WRITE_ATTEMPTS times, then the publish fails. Default 15000: three tries stay under the
+   * 60 s after which a silent writer counts as abandoned.
+   */
+  readonly writeTimeoutMs?: number;
 }
 
 /** Entries per hash shard the layout aims for. */
 const SHARD_TARGET = 1_000;
 const MAX_SHARDS = 16_384;
+/** Field bytes per HSET: bigger batches (long lists, few shards) are split. */
+export const HSET_MAX_BYTES = 256 * 1024;
+/** Data bytes in flight per connection: a batch is pipelined this much at a time. */
+export const WRITE_WINDOW_BYTES = 4 * 1024 * 1024;
+/** Sends of one data HSET whose reply did not come in time before the write fails. */
+export const WRITE_ATTEMPTS = 3;
 
 const UPDATE_SCRIPT = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -81,7 +96,13 @@ return 'ok'`;
 export async function openRedisStore(url: string, options: RedisStoreOptions = {}): Promise<VersionedStore> {
   const target = parseRedisUrl(url);
   const conn = await connectRedis(target, options);
-  return new VersionedStore(new RedisBackend(target, conn, options.readTimeoutMs ?? 1_000), options);
+  const writes: HashWriteOptions = {
+    window: new ByteWindow(WRITE_WINDOW_BYTES),
+    timeoutMs: options.writeTimeoutMs ?? 15_000,
+    attempts: WRITE_ATTEMPTS,
+    description: target.description,
+  };
+  return new VersionedStore(new RedisBackend(target, conn, options.readTimeoutMs ?? 1_000, writes), options);
 }
 
 class RedisBackend implements StoreBackend {
@@ -89,6 +110,7 @@ class RedisBackend implements StoreBackend {
   readonly #conn: RedisConn;
   readonly #prefix: string;
   readonly #readTimeoutMs: number;
+  readonly #writes: HashWriteOptions;
   readonly #active: string;
   readonly #seq: string;
   readonly #versions: string;
@@ -96,11 +118,12 @@ class RedisBackend implements StoreBackend {
   readonly #eventIds: string;
   readonly #eventUsers: string;
 
-  constructor(target: RedisTarget, conn: RedisConn, readTimeoutMs: number) {
+  constructor(target: RedisTarget, conn: RedisConn, readTimeoutMs: number, writes: HashWriteOptions) {
     this.description = target.description;
     this.#conn = conn;
     this.#prefix = target.prefix;
     this.#readTimeoutMs = readTimeoutMs;
+    this.#writes = writes;
     this.#active = `{${target.prefix}}:active`;
     this.#seq = `{${target.prefix}}:seq`;
     this.#versions = `{${target.prefix}}:versions`;
@@ -224,15 +247,9 @@ class RedisBackend implements StoreBackend {
   }
 
   async writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void> {
-    const byShard = new Map<string, (string | Buffer)[]>();
-    for (const e of entries) {
-      const key = this.#dataKey(place, collection, e.key);
-      let args = byShard.get(key);
-      if (!args) byShard.set(key, (args = ['HSET', key]));
-      args.push(e.key, e.value);
-    }
-    // Issued in one tick, node-redis pipelines these (per node in a cluster).
-    await Promise.all([...byShard].map(([key, args]) => this.#conn.send(key, args)));
+    const fields = entries.map((e) => ({ hash: this.#dataKey(place, collection, e.key), field: e.key, value: e.value }));
+    // Pipelined (per node in a cluster) a window at a time; see redis-hash-writes.ts.
+    await writeHsets(this.#conn, planHsets(fields, HSET_MAX_BYTES), this.#writes);
   }
 
   async readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined> {
