@@ -35,8 +35,13 @@ export interface ListScorer {
   close(): Promise<void>;
 }
 
-/** Models with fewer users than this are scored on the calling thread (workers cost start-up time). */
-export const PARALLEL_MIN_USERS = 20_000;
+/**
+ * Models needing fewer scores than this ((users + items) × items: every user's and every item's
+ * list is a pass over the catalogue) are scored on the calling thread, since workers cost start-up
+ * time. Bigger ones go to workers, which also keeps the calling thread free for the store's I/O: a
+ * 5k-user × 50k-item model scored inline blocked it for seconds at a time.
+ */
+export const PARALLEL_MIN_SCORES = 40_000_000;
 
 /** Scores `task` with `model`, reusing `scratch` (length numItems). */
 export function scoreTask(model: TrainedModel, task: ScoreTask, scratch: Float32Array): ScoredLists {
@@ -93,10 +98,11 @@ function shared<T extends Float32Array | Int32Array>(a: T): T {
 /**
  * A scorer for `model`: worker threads when `threads` > 1, the compiled worker entry exists and the
  * model is large enough to pay for them (or `threads` was asked for explicitly); else inline.
- * @param threads worker threads; default min(cores, 4) for models of PARALLEL_MIN_USERS users or more
+ * @param threads worker threads; default min(cores, 4) for models needing PARALLEL_MIN_SCORES scores or more
  */
 export async function createListScorer(model: TrainedModel, threads?: number): Promise<ListScorer> {
-  const n = threads ?? (model.numUsers >= PARALLEL_MIN_USERS ? Math.min(availableParallelism(), 4) : 1);
+  const scores = (model.numUsers + model.numItems) * model.numItems;
+  const n = threads ?? (scores >= PARALLEL_MIN_SCORES ? Math.min(availableParallelism(), 4) : 1);
   const entry = n > 1 ? resolveWorkerEntry('./publish-worker.js', import.meta.url) : null;
   if (!entry) return inlineScorer(model);
   const state = model.recommender.exportState();
