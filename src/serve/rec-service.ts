@@ -11,7 +11,7 @@ import { blendPopular, type LivePopularity } from '../events/live-popularity.js'
 import type { Ranked } from '../models/recommender.js';
 import type { OnlineStore } from '../store/online-store.js';
 import type { ActiveVersionWatcher, VersionSnapshot } from './active-version.js';
-import { Lru } from './lru.js';
+import { RecentAnswers, type AnswerKind } from './recent-answers.js';
 
 export interface ListQuery {
   /** Items wanted, 1..100. */
@@ -53,8 +53,7 @@ export interface RecServiceOptions {
 export class RecService {
   readonly #store: OnlineStore;
   readonly #watcher: ActiveVersionWatcher;
-  /** version/kind/id → list, or null for "the store has none" (unknown user or item). */
-  readonly #recent: Lru<string, Ranked | null>;
+  readonly #recent: RecentAnswers;
   readonly #observe: StoreObserver;
   readonly #live: LivePopularity | undefined;
   readonly #refreshMs: number;
@@ -64,7 +63,7 @@ export class RecService {
   constructor(store: OnlineStore, watcher: ActiveVersionWatcher, options: RecServiceOptions) {
     this.#store = store;
     this.#watcher = watcher;
-    this.#recent = new Lru(options.answerCacheSize);
+    this.#recent = new RecentAnswers(options.answerCacheSize);
     this.#observe = options.observeStore ?? (() => undefined);
     this.#live = options.livePopularity;
     this.#refreshMs = options.refreshMs ?? 250;
@@ -110,21 +109,20 @@ export class RecService {
     }
   }
 
-  async #read(snap: VersionSnapshot, kind: string, id: string, read: () => Promise<Ranked | undefined>): Promise<{ list: Ranked | null | undefined; degraded: boolean }> {
-    const key = `${snap.version}\0${kind}\0${id}`;
+  async #read(snap: VersionSnapshot, kind: AnswerKind, id: string, read: () => Promise<Ranked | undefined>): Promise<{ list: Ranked | null | undefined; degraded: boolean }> {
     if (this.#watcher.storeHealthy) {
       const t0 = performance.now();
       try {
         const list = (await read()) ?? null;
         this.#observe(kind === 'u' ? 'user-recs' : 'similar-items', (performance.now() - t0) / 1000, true);
-        this.#recent.set(key, list);
+        this.#recent.remember(snap.version, kind, id, list);
         return { list, degraded: false };
       } catch (err) {
         this.#observe(kind === 'u' ? 'user-recs' : 'similar-items', (performance.now() - t0) / 1000, false);
         this.#watcher.reportStoreError(err);
       }
     }
-    return { list: this.#recent.get(key), degraded: true };
+    return { list: this.#recent.recall(snap.version, kind, id), degraded: true };
   }
 }
 
