@@ -7,15 +7,18 @@
 import type { VersionSnapshot } from './active-version.js';
 import type { Selection } from './rec-service.js';
 
-/** `[{"itemId":…,"score":…,"rank":1,…metadata}, …]` */
-export function itemsJson(snap: VersionSnapshot, sel: Selection): string {
-  let out = '[';
+/**
+ * Appends `[{"itemId":…,"score":…,"rank":1,…metadata}, …]` to `out`. Answers are assembled as an
+ * array of parts joined once: `+=` builds a rope that must be flattened again when written to the
+ * socket, which cost more than building the parts.
+ */
+function pushItems(snap: VersionSnapshot, sel: Selection, out: string[]): void {
+  out.push('[');
   for (let j = 0; j < sel.idx.length; j++) {
     const i = sel.idx[j];
-    if (j > 0) out += ',';
-    out += `${snap.itemHead(i)},"score":${numberJson(sel.scores[j])},"rank":${j + 1}${snap.itemTail(i)}`;
+    out.push(j > 0 ? ',' : '', snap.itemHead(i), ',"score":', numberJson(sel.scores[j]), ',"rank":', String(j + 1), snap.itemTail(i));
   }
-  return `${out}]`;
+  out.push(']');
 }
 
 /** A JSON number; non-finite values (never produced by topK) become null rather than invalid JSON. */
@@ -24,18 +27,33 @@ function numberJson(x: number): string {
 }
 
 export function userRecsJson(snap: VersionSnapshot, userId: string, source: string, sel: Selection): string {
-  return `{"userId":${JSON.stringify(userId)},"modelVersion":${snap.version},"source":"${source}","items":${itemsJson(snap, sel)}}`;
+  const out = ['{"userId":', JSON.stringify(userId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
+  pushItems(snap, sel, out);
+  out.push('}');
+  return out.join('');
 }
 
 export function batchJson(snap: VersionSnapshot, results: readonly { userId: string; source: string; selection: Selection }[]): string {
-  const parts = results.map((r) => `{"userId":${JSON.stringify(r.userId)},"source":"${r.source}","items":${itemsJson(snap, r.selection)}}`);
-  return `{"modelVersion":${snap.version},"results":[${parts.join(',')}]}`;
+  const out = ['{"modelVersion":', String(snap.version), ',"results":['];
+  results.forEach((r, j) => {
+    out.push(j > 0 ? ',' : '', '{"userId":', JSON.stringify(r.userId), ',"source":"', r.source, '","items":');
+    pushItems(snap, r.selection, out);
+    out.push('}');
+  });
+  out.push(']}');
+  return out.join('');
 }
 
 export function similarJson(snap: VersionSnapshot, itemId: string, source: string, sel: Selection): string {
-  return `{"itemId":${JSON.stringify(itemId)},"modelVersion":${snap.version},"source":"${source}","items":${itemsJson(snap, sel)}}`;
+  const out = ['{"itemId":', JSON.stringify(itemId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
+  pushItems(snap, sel, out);
+  out.push('}');
+  return out.join('');
 }
 
 export function popularJson(snap: VersionSnapshot, sel: Selection): string {
-  return `{"modelVersion":${snap.version},"items":${itemsJson(snap, sel)}}`;
+  const out = ['{"modelVersion":', String(snap.version), ',"items":'];
+  pushItems(snap, sel, out);
+  out.push('}');
+  return out.join('');
 }

@@ -163,7 +163,7 @@ describe('metrics and logs', () => {
     await fx.close();
   });
 
-  it('logs JSON lines with request ids and never the API key', async () => {
+  function lineSink(): { stream: Writable; records: () => { reqId?: string; msg?: string; level?: number; statusCode?: number }[]; text: () => string } {
     const lines: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -171,16 +171,34 @@ describe('metrics and logs', () => {
         cb();
       },
     });
+    return { stream, records: () => lines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string }), text: () => lines.join('\n') };
+  }
+
+  it('logs JSON lines with request ids and never the API key', async () => {
+    const sink = lineSink();
     const fx = await serveFixture(models.slice(0, 1), {
       config: { apiKeys: [KEY_A] },
-      logger: { level: 'info', stream, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+      logger: { level: 'debug', stream: sink.stream, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
     });
     await fx.app.inject({ method: 'GET', url: '/v1/admin/versions', headers: { 'x-api-key': KEY_A, 'x-request-id': 'req-42' } });
     await fx.app.inject({ method: 'GET', url: '/v1/admin/versions', headers: { authorization: 'Bearer wrong-key-value' } });
     await fx.close();
-    const records = lines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string });
-    expect(records.some((r) => r.reqId === 'req-42' && r.msg === 'request completed')).toBe(true);
-    expect(lines.join('\n')).not.toContain(KEY_A);
-    expect(lines.join('\n')).not.toContain('wrong-key-value');
+    expect(sink.records().some((r) => r.reqId === 'req-42' && r.msg === 'request completed')).toBe(true);
+    expect(sink.text()).not.toContain(KEY_A);
+    expect(sink.text()).not.toContain('wrong-key-value');
+  });
+
+  it('at level info, logs rejected requests but not successful ones (the full access log is debug)', async () => {
+    const sink = lineSink();
+    const fx = await serveFixture(models.slice(0, 1), {
+      config: { apiKeys: [KEY_A] },
+      logger: { level: 'info', stream: sink.stream, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    });
+    await fx.app.inject({ method: 'GET', url: '/v1/users/u1/recommendations', headers: { 'x-request-id': 'ok-1' } });
+    await fx.app.inject({ method: 'GET', url: '/v1/users/u1/recommendations?k=0', headers: { 'x-request-id': 'bad-k' } });
+    await fx.app.inject({ method: 'GET', url: '/v1/admin/versions', headers: { 'x-request-id': 'no-key' } });
+    await fx.close();
+    const access = sink.records().filter((r) => r.msg === 'request completed' || r.msg === 'request errored');
+    expect(access.map((r) => [r.reqId, r.statusCode])).toEqual([['bad-k', 400], ['no-key', 401]]);
   });
 });

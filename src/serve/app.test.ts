@@ -142,7 +142,11 @@ describe('health, readiness, request ids', () => {
     const given = await fx.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
     expect(given.headers['x-request-id']).toBe('abc-123');
     const odd = await fx.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\twith tab' } });
-    expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const invented = String(odd.headers['x-request-id']);
+    expect(invented).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    const next = await fx.app.inject({ method: 'GET', url: '/healthz' });
+    expect(next.headers['x-request-id']).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    expect(next.headers['x-request-id']).not.toBe(invented);
   });
 
   it('reports not ready (503, with a code) on an empty store, and answers reads with 503 too', async () => {
