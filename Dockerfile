@@ -40,7 +40,9 @@ LABEL org.opencontainers.image.title="rtrec" \
       org.opencontainers.image.documentation="docs/deploy-kubernetes.md"
 # Settings the server reads from the environment (flags override them). The default store is an
 # LMDB folder under /data, the one writable place in the image; Kubernetes sets RTREC_STORE to Redis.
+# A larger V8 nursery: about 10% less CPU per request when serving (see docs/operate.md).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=64 \
     RTREC_HOST=0.0.0.0 \
     RTREC_PORT=8080 \
     RTREC_STORE=lmdb:///data/store \

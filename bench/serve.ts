@@ -13,8 +13,12 @@
  * saturation latency is connections / throughput by Little's law, so the latency targets are read
  * from the fixed-rate rows.
  *
+ * Each configuration of `--workers` (default 1 and 2: one process, and one per core) is compared with
+ * a bare server in as many processes. A single rtrec process runs with NODE_OPTIONS as the image
+ * sets it (a larger V8 nursery, see SERVE_SEMI_SPACE_MB); forked workers get that flag from rtrec.
+ *
  * Options: --runs 3 --duration 10 (s) --warmup 2 (s) --connections 200 --rate 2000 --users 20000
- * --items 2000 --unknown 0.2 (share of unknown user ids) --workers 1 --log-level info --no-write
+ * --items 2000 --unknown 0.2 (share of unknown user ids) --workers 1,2 --log-level info --no-write
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +30,7 @@ import autocannon from 'autocannon';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
 import { publishModel } from '../src/jobs/publish.js';
+import { SERVE_SEMI_SPACE_MB } from '../src/serve/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
@@ -42,7 +47,7 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '20000' },
     items: { type: 'string', default: '2000' },
     unknown: { type: 'string', default: '0.2' },
-    workers: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '1,2' },
     'log-level': { type: 'string', default: 'info' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -55,12 +60,17 @@ const RATE = Number(args.rate);
 const USERS = Number(args.users);
 const ITEMS = Number(args.items);
 const UNKNOWN = Number(args.unknown);
+const WORKER_COUNTS = args.workers.split(',').map(Number);
+if (WORKER_COUNTS.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--workers wants a comma-separated list of process counts, got ${args.workers}`);
 const TARGET_JS = fileURLToPath(new URL('./serve-target.js', import.meta.url));
 
 interface Target {
   readonly name: string;
   readonly argv: (port: number) => string[];
   readonly readyPath: string;
+  /** Processes serving (the ratio compares targets with the same count). */
+  readonly workers: number;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Row {
@@ -72,7 +82,7 @@ interface Row {
 
 async function startTarget(t: Target): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [TARGET_JS, ...t.argv(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [TARGET_JS, ...t.argv(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...t.env } });
   const started = Date.now();
   for (;;) {
     try {
@@ -131,7 +141,10 @@ function round2(x: number): number {
 }
 
 function summary(targets: readonly Target[], rows: ReadonlyMap<string, Row[]>, withRatio: boolean): string {
-  const bareRps = median(rows.get(targets[0].name)!.map((r) => r.rps));
+  const bareRps = (workers: number) => {
+    const bare = targets.find((t) => t.workers === workers && t.name.startsWith('bare'))!;
+    return median(rows.get(bare.name)!.map((r) => r.rps));
+  };
   return formatTable(
     ['server', 'p50 ms', 'p99 ms', 'req/s', ...(withRatio ? ['vs bare'] : []), 'errors', 'runs (req/s)'],
     targets.map((t) => {
@@ -142,7 +155,7 @@ function summary(targets: readonly Target[], rows: ReadonlyMap<string, Row[]>, w
         round2(median(rs.map((r) => r.p50))),
         round2(median(rs.map((r) => r.p99))),
         Math.round(rps),
-        ...(withRatio ? [(rps / bareRps).toFixed(2)] : []),
+        ...(withRatio ? [(rps / bareRps(t.workers)).toFixed(2)] : []),
         rs.reduce((s, r) => s + r.errors, 0),
         rs.map((r) => Math.round(r.rps)).join(', '),
       ];
@@ -164,20 +177,24 @@ async function main(): Promise<void> {
       await store.close();
     }
 
-    const rtrec = (name: string, url: string): Target => ({
+    const rtrec = (name: string, url: string, workers: number): Target => ({
       name,
-      argv: (port) => ['rtrec', String(port), url, args.workers, args['log-level']],
+      argv: (port) => ['rtrec', String(port), url, String(workers), args['log-level']],
       readyPath: '/readyz',
+      workers,
+      // As the image runs it; forked workers get the flag from rtrec itself (workerExecArgv).
+      ...(workers === 1 ? { env: { NODE_OPTIONS: `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}` } } : {}),
     });
     // The ceiling answers with a body exactly as large as a real k=10 answer.
-    const probe = await startTarget(rtrec('probe', lmdbUrl));
+    const probe = await startTarget(rtrec('probe', lmdbUrl, 1));
     const sample = await (await fetch(`http://127.0.0.1:${probe.port}/v1/users/u1/recommendations?k=10`)).text();
     await stopTarget(probe.child);
-    const targets: Target[] = [
-      { name: 'bare node:http (constant body)', argv: (port) => ['bare', String(port), sample], readyPath: '/' },
-      rtrec('rtrec serve, LMDB', lmdbUrl),
-      ...(redis ? [rtrec('rtrec serve, Redis', redis.url)] : []),
-    ];
+    const processes = (w: number) => (w === 1 ? '1 process' : `${w} processes`);
+    const targets: Target[] = WORKER_COUNTS.flatMap((w) => [
+      { name: `bare node:http, ${processes(w)}`, argv: (port: number) => ['bare', String(port), sample, String(w)], readyPath: '/', workers: w },
+      rtrec(`rtrec serve, LMDB, ${processes(w)}`, lmdbUrl, w),
+      ...(redis ? [rtrec(`rtrec serve, Redis, ${processes(w)}`, redis.url, w)] : []),
+    ]);
 
     const saturated = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
     const steady = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
@@ -201,7 +218,8 @@ async function main(): Promise<void> {
       `Load: ${CONNECTIONS} concurrent connections, ${DURATION} s per measurement (after ${WARMUP} s warm-up), ${RUNS} runs interleaved, medians shown; `
         + `GET /v1/users/{id}/recommendations?k=10 with random ids, ${Math.round(UNKNOWN * 100)}% unknown to the model (popular fallback). `
         + `Model: synthetic ALS rank 32, ${USERS} users × ${ITEMS} items, top-100 lists published. `
-        + `rtrec serve: ${args.workers} worker(s), log level ${args['log-level']}, default configuration otherwise. `
+        + `rtrec serve: log level ${args['log-level']}, default configuration otherwise; a single process runs with NODE_OPTIONS=--max-semi-space-size=${SERVE_SEMI_SPACE_MB} as the image sets it, forked workers get that flag from rtrec. `
+        + `Each rtrec row is compared (vs bare) with the bare server in as many processes (the bare server is the constant body from node:http; with N processes it uses node:cluster like rtrec). `
         + `Load generator (autocannon) on the same machine.${redis ? '' : ' redis-server not installed: no Redis row.'}`,
       '',
       'Targets (issue 3): p50 <= 5 ms, p99 <= 25 ms, zero errors, throughput >= 0.8 × the bare server. '

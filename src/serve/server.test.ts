@@ -5,7 +5,7 @@ import { freePort } from '../../test/support/redis-server.js';
 import { publishModel } from '../jobs/publish.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp } from './app.js';
-import { startServer } from './server.js';
+import { SERVE_SEMI_SPACE_MB, startServer, workerExecArgv } from './server.js';
 import { fixtureModel } from './test-support/fixture-model.js';
 import { tempLmdbUrl, testConfig } from './test-support/serve-fixture.js';
 import { spawnNode, transpileForChild, waitForLine } from './test-support/ts-child.js';
@@ -121,5 +121,14 @@ describe('rtrec serve process', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code).not.toBe(0);
     expect(err).toContain('RTREC_PORT must be a number');
+  });
+});
+
+describe('workerExecArgv', () => {
+  it('gives workers the serving nursery size unless the flag is already set', () => {
+    expect(workerExecArgv(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
+    expect(workerExecArgv(['--max-semi-space-size=8'], '')).toEqual(['--max-semi-space-size=8']);
+    expect(workerExecArgv([], '--max-old-space-size=512 --max-semi-space-size=32')).toEqual([]);
+    expect(workerExecArgv([], '--max-semi-space-sizes-are-not-a-flag')).toEqual([`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
   });
 });

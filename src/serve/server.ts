@@ -93,8 +93,23 @@ function untilSignal(): Promise<string> {
   });
 }
 
+/**
+ * V8's young generation for serving processes, in MB per semi-space (V8's default is 16 on 64-bit).
+ * A request allocates many short-lived objects; a larger nursery means fewer scavenges, and measured
+ * about 10% less CPU per request (bench:serve). The flag only works at process start, so workers get
+ * it on their command line; a single-process server gets it from NODE_OPTIONS (the image sets it).
+ */
+export const SERVE_SEMI_SPACE_MB = 64;
+
+/** The workers' node flags: the primary's, plus the serving nursery size unless one is given. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--max-semi-space-size(=|$)/.test(a));
+  return given ? [...execArgv] : [...execArgv, `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`];
+}
+
 async function runPrimary(config: Readonly<ServeConfig>, log: Logger): Promise<void> {
   let shuttingDown = false;
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
