@@ -93,6 +93,14 @@ describe('rtrec serve process', () => {
     expect(pids.size).toBe(2);
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/v1/users/u3/recommendations?k=4`)));
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    // Every scrape, whichever worker takes it, counts the requests of both workers.
+    for (let j = 0; j < 4; j++) {
+      const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(scrape.headers.get('x-rtrec-metrics-scope')).toBeNull();
+      const text = await scrape.text();
+      expect(text).toMatch(/^rtrec_http_requests_total\{route="\/v1\/users\/:userId\/recommendations",method="GET",status="200"\} 20$/m);
+      expect(text).toMatch(/^rtrec_store_up 1$/m);
+    }
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

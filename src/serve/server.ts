@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { openStore } from '../store/open-store.js';
 import { buildApp, REDACTED_PATHS } from './app.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import type { RtrecApp } from './app-types.js';
 import type { ServeConfig } from './config.js';
 
@@ -110,6 +111,7 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions = proces
 async function runPrimary(config: Readonly<ServeConfig>, log: Logger): Promise<void> {
   let shuttingDown = false;
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
+  serveClusterMetrics();
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
