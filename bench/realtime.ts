@@ -8,11 +8,14 @@
  *    `POST /v1/events`, at `--rate` requests/s over up to `--connections` connections, while a probe
  *    measures event-to-fresh latency (POST a rating for a new user, then GET until personalised:
  *    see realtime-load.ts);
- * 2. an event-only open loop at `--event-rate` single-event posts/s (sustained ingestion).
+ * 2. an event-only open loop at `--event-rate` single-event posts/s (sustained ingestion);
+ * 3. the same with batched posts, as trackers send them: `--batch-size` events per post at
+ *    `--batch-event-rate` events/s.
  *
  * Each server first gets `--warmup` seconds of the mixed load, unmeasured.
  *
- * Options: --duration 10 (s) --warmup 2 (s) --rate 2000 --event-rate 5000 --connections 200 --probes 300
+ * Options: --duration 10 (s) --warmup 2 (s) --rate 2000 --event-rate 5000 --batch-size 20
+ * --batch-event-rate 20000 --connections 200 --probes 300
  * --synthetic-users 5000 --synthetic-items 50000 --log-level warn --no-write
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +43,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     rate: { type: 'string', default: '2000' },
     'event-rate': { type: 'string', default: '5000' },
+    'batch-size': { type: 'string', default: '20' },
+    'batch-event-rate': { type: 'string', default: '20000' },
     connections: { type: 'string', default: '200' },
     probes: { type: 'string', default: '300' },
     'synthetic-users': { type: 'string', default: '5000' },
@@ -52,6 +57,8 @@ const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const RATE = Number(args.rate);
 const EVENT_RATE = Number(args['event-rate']);
+const BATCH_SIZE = Number(args['batch-size']);
+const BATCH_EVENT_RATE = Number(args['batch-event-rate']);
 const CONNECTIONS = Number(args.connections);
 const PROBES = Number(args.probes);
 const API_KEY = 'bench-realtime-key';
@@ -76,6 +83,8 @@ interface Row {
   readonly events: Latencies;
   readonly fresh: Latencies & { stale: number };
   readonly ingest: { perSecond: number; p99: number; errors: number };
+  /** Batched posts: events (not posts) per second; p99 per post. */
+  readonly batched: { perSecond: number; p99: number; errors: number };
 }
 
 
@@ -138,7 +147,26 @@ async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDi
       connections: CONNECTIONS,
       next: () => ({ method: 'POST', path: '/v1/events', body: eventBody(user(), item(), EVENT_TYPES[rng.int(EVENT_TYPES.length)]) }),
     });
-    return { dataSet: ds.name, store: storeName, reads: load.reads, events: load.events, fresh, ingest: { perSecond: ingest.eventsPerSecond, p99: ingest.events.p99, errors: ingest.events.errors } };
+    const event = () => ({ userId: user(), itemId: item(), type: EVENT_TYPES[rng.int(EVENT_TYPES.length)] });
+    // Offered at most 4× the single-event rate reached, so a slow data set does not queue for minutes.
+    const batchRate = Math.min(BATCH_EVENT_RATE, Math.max(1_000, 4 * ingest.eventsPerSecond));
+    const batched = await mixedOpenLoop({
+      port,
+      apiKey: API_KEY,
+      rate: batchRate / BATCH_SIZE,
+      seconds: DURATION,
+      connections: CONNECTIONS,
+      next: () => ({ method: 'POST', path: '/v1/events', body: JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, event) }) }),
+    });
+    return {
+      dataSet: ds.name,
+      store: storeName,
+      reads: load.reads,
+      events: load.events,
+      fresh,
+      ingest: { perSecond: ingest.eventsPerSecond, p99: ingest.events.p99, errors: ingest.events.errors },
+      batched: { perSecond: batched.eventsPerSecond * BATCH_SIZE, p99: batched.events.p99, errors: batched.events.errors },
+    };
   } finally {
     await stopServer(child);
   }
@@ -176,7 +204,7 @@ async function main(): Promise<void> {
           process.stderr.write('measuring… ');
           const row = await measure(ds, name, url, modelDir, 11 + rows.length);
           rows.push(row);
-          process.stderr.write(`event→fresh p50 ${ms(row.fresh.p50)} ms p99 ${ms(row.fresh.p99)} ms; ingest ${row.ingest.perSecond.toFixed(0)} events/s\n`);
+          process.stderr.write(`event→fresh p50 ${ms(row.fresh.p50)} ms p99 ${ms(row.fresh.p99)} ms; ingest ${row.ingest.perSecond.toFixed(0)} events/s, batched ${row.batched.perSecond.toFixed(0)} events/s\n`);
         } catch (err) {
           // One failed combination (e.g. a store timing out under load) must not lose the others.
           failures.push({ dataSet: ds.name, store: name, error: (err as Error).message });
@@ -185,7 +213,7 @@ async function main(): Promise<void> {
       }
     }
     const table = formatTable(
-      ['data set', 'store', 'event→fresh p50 ms', 'p99 ms', 'stale', 'read p50 ms', 'read p99 ms', 'event p50 ms', 'event p99 ms', 'errors', 'ingest events/s', 'ingest p99 ms', 'ingest errors'],
+      ['data set', 'store', 'event→fresh p50 ms', 'p99 ms', 'stale', 'read p50 ms', 'read p99 ms', 'event p50 ms', 'event p99 ms', 'errors', 'ingest events/s', 'ingest p99 ms', 'ingest errors', `batched events/s (${BATCH_SIZE}/post)`, 'batched p99 ms', 'batched errors'],
       rows.map((r) => [
         r.dataSet,
         r.store,
@@ -200,12 +228,15 @@ async function main(): Promise<void> {
         Math.round(r.ingest.perSecond),
         ms(r.ingest.p99),
         r.ingest.errors,
+        Math.round(r.batched.perSecond),
+        ms(r.batched.p99),
+        r.batched.errors,
       ]),
     );
     const body = [
       `Mixed load: ${RATE} requests/s open loop over up to ${CONNECTIONS} connections for ${DURATION} s (after ${WARMUP} s of warm-up at half that rate), 90% GET /v1/users/{id}/recommendations?k=10 (20% of ids unknown to the model), 10% POST /v1/events with one view/click/add_to_cart/purchase event each. `
         + `Meanwhile ${PROBES} probes each POST a rating for a brand-new user and GET that user's list right after the 202; event→fresh is the time from sending the POST to a personalised answer (stale = the answer was still the popular list). `
-        + `Then single-event posts alone at ${EVENT_RATE}/s for ${DURATION} s (ingest: events/s actually completed). `
+        + `Then single-event posts alone at ${EVENT_RATE}/s for ${DURATION} s (ingest: events/s actually completed), and posts of ${BATCH_SIZE} events at ${BATCH_EVENT_RATE} events/s (at most 4× the single-event rate reached) for ${DURATION} s (batched: events/s completed, p99 per post). `
         + `One rtrec serve process (1 worker, log level ${args['log-level']}) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
       '',
       'Targets (issue 4): event→fresh p99 <= 10 ms on MovieLens 100K; >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99.',

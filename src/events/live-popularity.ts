@@ -11,7 +11,7 @@
  * The bucket name includes H, so changing the half-life starts from zero instead of mixing scales.
  */
 import type { Ranked } from '../models/recommender.js';
-import type { ItemCounters, NewEvent } from '../store/event-log.js';
+import type { CounterAdd, ItemCounters, NewEvent } from '../store/event-log.js';
 import { eventStrength, type EventConfig } from './event-config.js';
 
 export const POPULARITY_HALF_LIFE_ENV = 'RTREC_POPULARITY_HALF_LIFE_HOURS';
@@ -46,26 +46,40 @@ export class LivePopularity {
     this.now = options.now ?? Date.now;
   }
 
+  /** Where the counters live (the updater folds the adds into its event append when this is its store). */
+  get counters(): ItemCounters {
+    return this.#counters;
+  }
+
+  /** How long a bucket must be kept after its last add, in ms (read for two periods after its own, plus one for clock skew). */
+  get keepMs(): number {
+    return this.#periodMs * 3;
+  }
+
   /**
-   * Adds the positive-strength events (dislikes and zero weights add nothing) to their items'
-   * counters. An event's time is capped at now, so a future timestamp cannot outweigh the present.
+   * What one event adds to its item's counter, or undefined when it adds nothing (dislikes and zero
+   * weights). An event's time is capped at `now`, so a future timestamp cannot outweigh the present.
    */
+  counterAdd(e: NewEvent, config: EventConfig, now: number = this.now()): CounterAdd | undefined {
+    const w = eventStrength(config, e.type, e.value);
+    if (!(w > 0)) return undefined;
+    const t = Math.min(e.ts, now);
+    const period = Math.floor(t / this.#periodMs);
+    return { bucket: this.#bucket(period), itemId: e.itemId, amount: w * 2 ** ((t - period * this.#periodMs) / this.#halfLifeMs) };
+  }
+
+  /** Adds the positive-strength events to their items' counters (see counterAdd). */
   async record(events: readonly NewEvent[], config: EventConfig): Promise<void> {
     const now = this.now();
-    const byBucket = new Map<number, Map<string, number>>();
+    const byBucket = new Map<string, Map<string, number>>();
     for (const e of events) {
-      const w = eventStrength(config, e.type, e.value);
-      if (!(w > 0)) continue;
-      const t = Math.min(e.ts, now);
-      const period = Math.floor(t / this.#periodMs);
-      const scaled = w * 2 ** ((t - period * this.#periodMs) / this.#halfLifeMs);
-      let amounts = byBucket.get(period);
-      if (!amounts) byBucket.set(period, (amounts = new Map<string, number>()));
-      amounts.set(e.itemId, (amounts.get(e.itemId) ?? 0) + scaled);
+      const add = this.counterAdd(e, config, now);
+      if (!add) continue;
+      let amounts = byBucket.get(add.bucket);
+      if (!amounts) byBucket.set(add.bucket, (amounts = new Map<string, number>()));
+      amounts.set(add.itemId, (amounts.get(add.itemId) ?? 0) + add.amount);
     }
-    // A bucket is read for two periods after its own; keep it a third for clock skew.
-    const keepMs = this.#periodMs * 3;
-    for (const [period, amounts] of byBucket) await this.#counters.addItemCounters(this.#bucket(period), amounts, keepMs);
+    for (const [bucket, amounts] of byBucket) await this.#counters.addItemCounters(bucket, amounts, this.keepMs);
   }
 
   /** The `limit` items with the largest live counts at now, largest first (ties by item id). */

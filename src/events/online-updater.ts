@@ -6,22 +6,41 @@
  * derived from the log, so recomputing is idempotent, any instance sharing the store can do it, and
  * a new version is caught up by recomputing every user with events (`rebuild`, run on activation).
  *
- * Updates of one user are serialised within a process. Two instances updating the same user at the
- * same moment may finish in either order; each computes from the log as it read it, so the list
- * can miss the other instance's concurrent event until that user's next event or the next rebuild.
+ * Group commit: events of all `ingest` calls made in the same event-loop turn (concurrent requests),
+ * or while earlier groups are still being logged, are logged together with their live-popularity
+ * counts in one append (one transaction or script), and the lists of all their users are written in
+ * one batch (on LMDB inside that same transaction, see #appendWithLists); each call still gets its
+ * own per-event results. Per user, the folded interactions, the log cursor they reach and the list
+ * are kept (fold-cache.ts), so an event reads and folds only what was logged since the user's last
+ * update (including other instances' events), and an event that only excludes an item (a view under
+ * a rating model) derives the new list from the old one without rescoring (list-ranking.ts).
+ *
+ * Updates of one user are serialised within a process, the list write included. Two instances
+ * updating the same user at the same moment may finish in either order; each computes from the log
+ * as it read it, so the list can miss the other instance's concurrent event until that user's next
+ * event or the next rebuild.
  */
 import type { TrainedModel } from '../models/trained-model.js';
-import type { AppendResult, NewEvent } from '../store/event-log.js';
-import type { OnlineStore } from '../store/online-store.js';
+import type { Ranked } from '../models/recommender.js';
+import { NO_EVENTS_CURSOR, type AppendOptions, type AppendResult, type CounterAdd, type EventSync, type NewEvent, type StoredEvent } from '../store/event-log.js';
+import type { OnlineStore, SubjectList } from '../store/online-store.js';
 import type { EventConfig } from './event-config.js';
+import { FoldCache, DEFAULT_FOLD_CACHE_USERS, type FoldEntry } from './fold-cache.js';
+import { deriveList, rankInFull, type ListUpdate, type RankedList } from './list-ranking.js';
 import type { ModelSource, ServedVersion } from './model-source.js';
 import type { LivePopularity } from './live-popularity.js';
-import { userInteractions } from './user-interactions.js';
+import { groupByUser, outcomeOf, type Applied } from './group-results.js';
+import { UserLocks } from './user-locks.js';
+import { foldEvents, userInteractions, type UserInteractions } from './user-interactions.js';
 
 /** List length when the version's meta does not say (publish records `topK`). */
 const DEFAULT_TOP_K = 100;
-/** Users recomputed at once during a rebuild. */
-const REBUILD_CONCURRENCY = 16;
+/** Users recomputed per batch during a rebuild. */
+const REBUILD_BATCH = 256;
+/** Groups being logged at once; later calls wait and are grouped together (see #flush). */
+const MAX_GROUPS_IN_FLIGHT = 2;
+/** Events logged in one group at most; further concurrent calls start the next group. */
+const MAX_GROUP_EVENTS = 1_000;
 
 export interface UpdateTarget extends ServedVersion {
   readonly itemIndex: ReadonlyMap<string, number>;
@@ -38,19 +57,53 @@ export interface IngestOutcome {
   readonly notApplied?: string;
 }
 
+export interface OnlineUpdaterOptions {
+  /** Durability an ingest waits for before resolving (see AppendOptions.sync). Default 'commit'. */
+  readonly sync?: EventSync;
+  /** Users whose folded interactions are remembered between events (LRU). Default DEFAULT_FOLD_CACHE_USERS. */
+  readonly cachedUsers?: number;
+}
+
+interface Pending {
+  readonly target: UpdateTarget | undefined;
+  readonly events: readonly NewEvent[];
+  readonly resolve: (outcome: IngestOutcome) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** A user folded up to `cursor`; `prev` is the remembered entry it started from. */
+interface Folded {
+  readonly interactions: UserInteractions;
+  readonly cursor: string;
+  readonly prev: FoldEntry | undefined;
+  /** The events folded since `prev` were exactly the ones this process just appended. */
+  readonly own: boolean;
+}
+
+/** A group's append: its results (and what it did to the lists), or why it failed. */
+type Logged = { readonly results: AppendResult[]; readonly applied?: Applied; readonly error?: undefined } | { readonly results?: undefined; readonly error: unknown };
+
 export class OnlineUpdater {
   readonly #store: OnlineStore;
   readonly #config: EventConfig;
   readonly #models: ModelSource;
   readonly #popularity: LivePopularity | undefined;
-  readonly #perUser = new Map<string, Promise<void>>();
+  readonly #sync: EventSync;
+  readonly #cache: FoldCache;
+  readonly #locks = new UserLocks();
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #inFlight = 0;
+  #scratch = new Float32Array(0);
 
   /** With `popularity`, newly logged events also count towards the live popular list. */
-  constructor(store: OnlineStore, config: EventConfig, models: ModelSource, popularity?: LivePopularity) {
+  constructor(store: OnlineStore, config: EventConfig, models: ModelSource, popularity?: LivePopularity, options: OnlineUpdaterOptions = {}) {
     this.#store = store;
     this.#config = config;
     this.#models = models;
     this.#popularity = popularity;
+    this.#sync = options.sync ?? 'commit';
+    this.#cache = new FoldCache(options.cachedUsers ?? DEFAULT_FOLD_CACHE_USERS);
   }
 
   get config(): EventConfig {
@@ -60,34 +113,193 @@ export class OnlineUpdater {
   /**
    * Logs `events` (durably), then rewrites the lists of their users in `target`. Users of duplicate
    * events are recomputed too, so a retry after a crash between logging and updating completes it.
+   * Calls made in the same event-loop turn share one append and one list write (see module doc).
    * Rejects only when logging fails; update failures are reported in `notApplied`.
    */
-  async ingest(target: UpdateTarget | undefined, events: readonly NewEvent[]): Promise<IngestOutcome> {
-    const results = events.length === 0 ? [] : await this.#store.appendEvents(events);
-    if (results.length === 0) return { results, updatedUsers: 0, version: null };
-    // Only newly logged events count: a retried duplicate was counted when it was first accepted.
+  ingest(target: UpdateTarget | undefined, events: readonly NewEvent[]): Promise<IngestOutcome> {
+    if (events.length === 0) return Promise.resolve({ results: [], updatedUsers: 0, version: null });
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.#pending.push({ target, events, resolve, reject });
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      // setImmediate runs after the poll phase: every request parsed in this turn is in the group.
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    // While MAX_GROUPS_IN_FLIGHT groups are being logged, later calls wait and join one bigger group:
+    // commits are serialised (one fsync each on LMDB), so batching what arrives meanwhile is what
+    // keeps up with load, and it costs nothing when the store is idle.
+    if (this.#inFlight >= MAX_GROUPS_IN_FLIGHT || this.#pending.length === 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    let group: Pending[] = [];
+    let size = 0;
+    for (const p of pending) {
+      if (group.length > 0 && (p.target !== group[0].target || size + p.events.length > MAX_GROUP_EVENTS)) {
+        this.#start(group);
+        group = [];
+        size = 0;
+      }
+      group.push(p);
+      size += p.events.length;
+    }
+    if (group.length > 0) this.#start(group);
+  }
+
+  #start(group: readonly Pending[]): void {
+    this.#inFlight++;
+    void this.#ingestGroup(group)
+      .catch((err: unknown) => {
+        // Unexpected (failures are answered inside): settle every call rather than leave it hanging.
+        for (const p of group) p.reject(err);
+      })
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#pending.length > 0 && !this.#flushScheduled) {
+          this.#flushScheduled = true;
+          setImmediate(() => this.#flush());
+        }
+      });
+  }
+
+  async #ingestGroup(group: readonly Pending[]): Promise<void> {
+    const target = group[0].target;
+    const events = group.length === 1 ? group[0].events : group.flatMap((p) => p.events);
+    const popularity = this.#popularity;
+    // Counting in the append itself (same store) saves a transaction or round trip per group and
+    // counts exactly the newly logged events: a retried duplicate was counted when first accepted.
+    const fused = popularity !== undefined && popularity.counters === this.#store;
+    const options: AppendOptions = { sync: this.#sync, ...(fused ? { counters: { adds: countsOf(popularity, events, this.#config), keepMs: popularity.keepMs } } : {}) };
+    const lookup = await this.#modelOf(target);
+    let logged: Logged;
+    if (target && lookup.model && this.#store.writesListsWithEvents) {
+      const { model } = lookup;
+      const users = [...new Set(events.map((e) => e.userId))];
+      logged = await this.#locks.run(users, () => this.#appendWithLists(target, model, users, events, options));
+    } else {
+      logged = await this.#append(events, options);
+      if (logged.results) logged = { results: logged.results, applied: await this.#applyToLists(target, lookup, logged.results) };
+    }
+    if (!logged.results) {
+      for (const p of group) p.reject(logged.error);
+      return;
+    }
+    const { results, applied } = logged;
     // Counted after the log is durable and before answering; a failure here loses the live count of
     // these events only (the log keeps them for the next training), so it does not fail the request.
     let popularityError: string | undefined;
-    try {
-      await this.#popularity?.record(results.filter((r) => !r.duplicate).map((r) => r.event), this.#config);
-    } catch (err) {
-      popularityError = `the live popularity could not be updated: ${(err as Error).message}`;
+    if (popularity && !fused) {
+      try {
+        await popularity.record(results.filter((r) => !r.duplicate).map((r) => r.event), this.#config);
+      } catch (err) {
+        popularityError = `the live popularity could not be updated: ${(err as Error).message}`;
+      }
     }
-    const outcome = await this.#applyToLists(target, results);
-    if (popularityError === undefined) return outcome;
-    return { ...outcome, notApplied: outcome.notApplied === undefined ? popularityError : `${outcome.notApplied}; ${popularityError}` };
+    let offset = 0;
+    for (const p of group) {
+      const mine = results.slice(offset, offset + p.events.length);
+      offset += p.events.length;
+      p.resolve(outcomeOf(mine, target, applied ?? { notApplied: 'no published version is loaded' }, popularityError));
+    }
   }
 
-  async #applyToLists(target: UpdateTarget | undefined, results: readonly AppendResult[]): Promise<IngestOutcome> {
-    if (!target) return { results, updatedUsers: 0, version: null, notApplied: 'no published version is loaded' };
-    const users = [...new Set(results.map((r) => r.event.userId))];
+  async #append(events: readonly NewEvent[], options: AppendOptions): Promise<Logged> {
     try {
-      const updated = await this.updateUsers(target, users);
-      if (typeof updated === 'string') return { results, updatedUsers: 0, version: null, notApplied: updated };
-      return { results, updatedUsers: updated, version: target.version };
+      return { results: await this.#store.appendEvents(events, options) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /**
+   * One transaction for the log and the lists (stores with writesListsWithEvents): each user's list
+   * is computed from the user's remembered (or freshly read) interactions plus this group's events,
+   * and the store writes it with the append only if nothing else was logged for the user meanwhile;
+   * the others are recomputed after. Runs holding the users' locks.
+   */
+  async #appendWithLists(target: UpdateTarget, model: TrainedModel, users: readonly string[], events: readonly NewEvent[], options: AppendOptions): Promise<Logged> {
+    const planned = new Map<string, { cursor: string; ranked: Ranked }>();
+    const plans = new Map<string, FoldEntry>();
+    try {
+      const mine = new Map<string, StoredEvent[]>();
+      const ids = new Set<string>();
+      for (const e of events) {
+        // A repeated eventId in the group is a duplicate: the store logs only the first.
+        if (ids.has(e.eventId)) continue;
+        ids.add(e.eventId);
+        const list = mine.get(e.userId);
+        const stored = { ...e, seq: '' };
+        if (list) list.push(stored);
+        else mine.set(e.userId, [stored]);
+      }
+      // A remembered user is planned from memory without reading: if another instance logged an
+      // event for the user meanwhile, the store sees it in the transaction and the list is redone.
+      const bases = await Promise.all(
+        users.map((u) => {
+          const known = this.#cache.get(u, target.version, model);
+          return known ? Promise.resolve(known) : this.#fold(target, model, u, undefined).then((f) => this.#remember(u, target, model, f, undefined));
+        }),
+      );
+      const scratch = this.#scratchFor(model);
+      const itemIndex = (id: string) => target.itemIndex.get(id);
+      for (let j = 0; j < users.length; j++) {
+        const base = bases[j];
+        const interactions = foldEvents(base.interactions, mine.get(users[j]) ?? [], itemIndex, this.#config, model.info.training.explicitFeedback);
+        const update = this.#listFor(target, model, users[j], interactions, base, scratch);
+        if (!update) continue;
+        planned.set(users[j], { cursor: base.cursor, ranked: update.ranked });
+        plans.set(users[j], { version: target.version, model, cursor: base.cursor, interactions, list: { k: update.k, extended: update.extended, exhaustive: update.exhaustive }, written: true });
+      }
+    } catch {
+      // Planning is an optimisation: without it the lists are computed after the append.
+      planned.clear();
+    }
+    let results: AppendResult[];
+    try {
+      results = await this.#store.appendEvents(events, { ...options, lists: { version: target.version, users: planned } });
+    } catch (error) {
+      return { error };
+    }
+    const written = new Set<string>();
+    const redo = new Map<string, readonly AppendResult[]>();
+    for (const [userId, rs] of groupByUser(results)) {
+      const plan = plans.get(userId);
+      const last = rs.at(-1)?.userCursor?.after;
+      if (plan && planned.has(userId) && last !== undefined && rs.every((r) => r.listWritten === true)) {
+        written.add(userId);
+        this.#cache.set(userId, { ...plan, cursor: last });
+      } else {
+        redo.set(userId, rs);
+      }
+    }
+    if (redo.size === 0) return { results, applied: { written } };
+    try {
+      for (const u of await this.#updateUnlocked(target, model, redo)) written.add(u);
+      return { results, applied: { written } };
     } catch (err) {
-      return { results, updatedUsers: 0, version: null, notApplied: `the lists could not be updated: ${(err as Error).message}` };
+      return { results, applied: { notApplied: `the lists could not be updated: ${(err as Error).message}` } };
+    }
+  }
+
+  async #modelOf(target: UpdateTarget | undefined): Promise<{ model?: TrainedModel; reason: string }> {
+    if (!target) return { reason: 'no published version is loaded' };
+    try {
+      const found = await this.#models.modelFor(target);
+      return found.model ? { model: found.model, reason: '' } : { reason: found.reason };
+    } catch (err) {
+      return { reason: `the lists could not be updated: ${(err as Error).message}` };
+    }
+  }
+
+  async #applyToLists(target: UpdateTarget | undefined, lookup: { model?: TrainedModel; reason: string }, results: readonly AppendResult[]): Promise<Applied> {
+    if (!target || !lookup.model) return { notApplied: lookup.reason };
+    try {
+      return { written: await this.#updateBatch(target, lookup.model, groupByUser(results)) };
+    } catch (err) {
+      return { notApplied: `the lists could not be updated: ${(err as Error).message}` };
     }
   }
 
@@ -95,13 +307,10 @@ export class OnlineUpdater {
   async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | string> {
     const found = await this.#models.modelFor(target);
     if (!found.model) return found.reason;
-    const { model } = found;
-    const scratch = new Float32Array(model.numItems);
     let written = 0;
-    for (let start = 0; start < userIds.length; start += REBUILD_CONCURRENCY) {
-      const chunk = userIds.slice(start, start + REBUILD_CONCURRENCY);
-      const done = await Promise.all(chunk.map((u) => this.#serialised(u, () => this.#updateUser(target, model, u, scratch))));
-      written += done.filter(Boolean).length;
+    for (let start = 0; start < userIds.length; start += REBUILD_BATCH) {
+      const batch = new Map<string, undefined>(userIds.slice(start, start + REBUILD_BATCH).map((u) => [u, undefined]));
+      written += (await this.#updateBatch(target, found.model, batch)).size;
     }
     return written;
   }
@@ -111,41 +320,111 @@ export class OnlineUpdater {
     return this.updateUsers(target, await this.#store.eventUsers());
   }
 
-  async #updateUser(target: UpdateTarget, model: TrainedModel, userId: string, scratch: Float32Array): Promise<boolean> {
-    const events = await this.#store.userEvents(userId);
-    const u = model.users.indexOf(userId);
-    const known = u >= 0 && u < model.numUsers;
-    const { indptr, indices, data } = model.seen;
-    const base = known ? { items: indices.subarray(indptr[u], indptr[u + 1]), values: data.subarray(indptr[u], indptr[u + 1]) } : null;
-    const ratings = model.info.training.explicitFeedback;
-    const mine = userInteractions(base, events, (id) => target.itemIndex.get(id), this.#config, ratings);
-    const k = typeof target.record.meta.topK === 'number' ? target.record.meta.topK : DEFAULT_TOP_K;
-    const filter = mine.exclude.length > 0 ? { exclude: mine.exclude } : undefined;
-    let ranked;
-    if (mine.items.length > 0) {
-      // The scratch buffer is shared: scoring and top-k run synchronously, before any await.
-      ranked = model.recommendFromInteractions(mine.items, mine.values, { k, excludeSeen: true, ...(filter ? { filter } : {}) }, scratch);
-    } else if (known) {
-      ranked = model.recommend(u, { k, excludeSeen: true, ...(filter ? { filter } : {}) }, scratch);
-    } else {
-      // Nothing to fold in (e.g. only dislikes or unknown items): the user keeps the popular list.
-      return false;
-    }
-    await this.#store.putUserRecs(target.version, userId, ranked);
-    return true;
+  /**
+   * Folds in every user of `byUser` (with the events this process just logged for them, if any) and
+   * writes their lists in one batch, holding each user's lock throughout. Returns the users written.
+   */
+  #updateBatch(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
+    return this.#locks.run([...byUser.keys()], () => this.#updateUnlocked(target, model, byUser));
   }
 
-  #serialised<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    const prev = this.#perUser.get(userId) ?? Promise.resolve();
-    const next = prev.then(work, work);
-    const tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#perUser.set(userId, tail);
-    void tail.then(() => {
-      if (this.#perUser.get(userId) === tail) this.#perUser.delete(userId);
-    });
-    return next;
+  async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
+    const users = [...byUser.keys()];
+    const folded = await Promise.all(users.map((u) => this.#fold(target, model, u, byUser.get(u))));
+    const scratch = this.#scratchFor(model);
+    const lists: SubjectList[] = [];
+    const entries: FoldEntry[] = [];
+    const written = new Set<string>();
+    for (let j = 0; j < users.length; j++) {
+      const f = folded[j];
+      // The scratch buffer is shared: scoring and top-k run synchronously, before any await.
+      const update = this.#listFor(target, model, users[j], f.interactions, f.prev, scratch);
+      // Remembered before the list is written: the interactions are what the log holds either way.
+      const entry = this.#remember(users[j], target, model, f, update);
+      if (!update) continue;
+      if (update.unchanged && f.own && f.prev?.written) {
+        // Only our events since the list we wrote, and they left it as it was: nothing to write.
+        entry.written = true;
+        written.add(users[j]);
+        continue;
+      }
+      lists.push({ subjectId: users[j], ranked: update.ranked });
+      entries.push(entry);
+    }
+    await this.#store.putUserRecsBatch(target.version, lists);
+    for (const e of entries) e.written = true;
+    for (const l of lists) written.add(l.subjectId);
+    return written;
+  }
+
+  #scratchFor(model: TrainedModel): Float32Array {
+    if (this.#scratch.length !== model.numItems) this.#scratch = new Float32Array(model.numItems);
+    return this.#scratch;
+  }
+
+  /**
+   * The user's interactions including everything logged so far and the cursor they reach, from the
+   * remembered fold when possible; `own` says the events folded were exactly `appended`'s.
+   */
+  async #fold(target: UpdateTarget, model: TrainedModel, userId: string, appended: readonly AppendResult[] | undefined): Promise<Folded> {
+    const itemIndex = (id: string) => target.itemIndex.get(id);
+    const ratings = model.info.training.explicitFeedback;
+    const prev = this.#cache.get(userId, target.version, model);
+    const fresh = appended?.filter((r) => !r.duplicate) ?? [];
+    if (!prev && fresh.length > 0 && follows(NO_EVENTS_CURSOR, fresh)) {
+      // The user's first events are the ones just appended: the log holds nothing else to read.
+      const cursor = fresh[fresh.length - 1].userCursor?.after ?? NO_EVENTS_CURSOR;
+      return { interactions: userInteractions(trainingRow(model, userId), fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: false };
+    }
+    if (!prev) {
+      const page = await this.#store.userEventsAfter(userId);
+      return { interactions: userInteractions(trainingRow(model, userId), page.events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
+    }
+    if (fresh.length > 0 && follows(prev.cursor, fresh)) {
+      // Exactly our events were logged for this user since its last fold: no need to read them back.
+      const cursor = fresh[fresh.length - 1].userCursor?.after ?? prev.cursor;
+      return { interactions: foldEvents(prev.interactions, fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: true };
+    }
+    const page = await this.#store.userEventsAfter(userId, prev.cursor);
+    return { interactions: foldEvents(prev.interactions, page.events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
+  }
+
+  /** The user's new list: derived from the previous one when the events allow it, else in full. */
+  #listFor(target: UpdateTarget, model: TrainedModel, userId: string, mine: UserInteractions, prev: FoldEntry | undefined, scratch: Float32Array): ListUpdate | undefined {
+    const k = typeof target.record.meta.topK === 'number' ? target.record.meta.topK : DEFAULT_TOP_K;
+    const derived = prev?.list ? deriveList(prev.interactions, prev.list, mine, k) : undefined;
+    return derived ?? rankInFull(model, userId, mine, k, scratch);
+  }
+
+  #remember(userId: string, target: UpdateTarget, model: TrainedModel, f: { interactions: UserInteractions; cursor: string }, list: RankedList | undefined): FoldEntry {
+    const entry: FoldEntry = { version: target.version, model, cursor: f.cursor, interactions: f.interactions, ...(list ? { list: { k: list.k, extended: list.extended, exhaustive: list.exhaustive } } : {}), written: false };
+    this.#cache.set(userId, entry);
+    return entry;
   }
 }
+
+
+/** The live-popularity add of each event (same index), all at one `now`. */
+function countsOf(popularity: LivePopularity, events: readonly NewEvent[], config: EventConfig): (CounterAdd | undefined)[] {
+  const now = popularity.now();
+  return events.map((e) => popularity.counterAdd(e, config, now));
+}
+
+/** True when `fresh` (one user's new events, in order) directly follow `cursor` with nothing between. */
+function follows(cursor: string, fresh: readonly AppendResult[]): boolean {
+  let at = cursor;
+  for (const r of fresh) {
+    if (r.userCursor?.before !== at) return false;
+    at = r.userCursor.after;
+  }
+  return true;
+}
+
+/** The user's training row, or null for a user the model was not trained on. */
+function trainingRow(model: TrainedModel, userId: string): { items: Int32Array; values: Float32Array } | null {
+  const u = model.users.indexOf(userId);
+  if (!(u >= 0 && u < model.numUsers)) return null;
+  const { indptr, indices, data } = model.seen;
+  return { items: indices.subarray(indptr[u], indptr[u + 1]), values: data.subarray(indptr[u], indptr[u + 1]) };
+}
+

@@ -13,6 +13,10 @@
  *   recommended to the user, until a later event that puts the item back into the interactions.
  *
  * Events on items the version does not know are skipped here (they stay in the log for training).
+ *
+ * Folding is incremental: the result of folding some events is all that folding the next ones needs
+ * (`foldEvents(userInteractions(base, a), b)` equals `userInteractions(base, a ++ b)`), so the
+ * online update keeps each user's result and folds in only what was logged since.
  */
 import type { StoredEvent } from '../store/event-log.js';
 import { RATING_TYPE, eventStrength, isDislike, type EventConfig } from './event-config.js';
@@ -31,6 +35,8 @@ export interface BaseRow {
   readonly values: ArrayLike<number>;
 }
 
+const NOTHING: UserInteractions = { items: new Int32Array(0), values: new Float32Array(0), exclude: new Int32Array(0) };
+
 /**
  * Combines `base` (null for a user unknown at training time) with `events` (log order).
  * `itemIndex` maps an external item id to the version's item index.
@@ -42,33 +48,89 @@ export function userInteractions(
   config: EventConfig,
   ratings: boolean,
 ): UserInteractions {
-  const value = new Map<number, number>();
-  if (base) for (let j = 0; j < base.items.length; j++) value.set(base.items[j], base.values[j]);
-  const disliked = new Set<number>();
-  const seenOnly = new Set<number>();
+  const start = base ? { items: Int32Array.from(base.items), values: Float32Array.from(base.values), exclude: NOTHING.exclude } : NOTHING;
+  return foldEvents(start, events, itemIndex, config, ratings, base !== null && !isAscending(start.items));
+}
+
+/**
+ * Folds further `events` (log order) into `prev`, an earlier result of userInteractions/foldEvents
+ * for the same user, version and model. `prev` is not modified, and the result shares its arrays
+ * where they did not change: `result.items === prev.items && result.values === prev.values` means
+ * the events changed at most what is excluded (e.g. non-rating events for a rating model), so the
+ * user's vector and scores are unchanged.
+ */
+export function foldEvents(
+  prev: UserInteractions,
+  events: readonly StoredEvent[],
+  itemIndex: (itemId: string) => number | undefined,
+  config: EventConfig,
+  ratings: boolean,
+  force = false,
+): UserInteractions {
+  // Built only when an event changes them: most events of a rating model only exclude an item.
+  let value: Map<number, number> | undefined;
+  let exclude: Set<number> | undefined;
+  const valueMap = (): Map<number, number> => {
+    if (!value) {
+      value = new Map<number, number>();
+      for (let j = 0; j < prev.items.length; j++) value.set(prev.items[j], prev.values[j]);
+    }
+    return value;
+  };
+  const excludeSet = (): Set<number> => (exclude ??= new Set(prev.exclude));
+  const hasValue = (i: number): boolean => (value ? value.has(i) : indexOf(prev.items, i) >= 0);
+  const excluded = (i: number): boolean => (exclude ? exclude.has(i) : indexOf(prev.exclude, i) >= 0);
+  if (force) valueMap();
   for (const e of events) {
     const i = itemIndex(e.itemId);
     if (i === undefined) continue;
+    // `exclude` holds exactly: disliked items, and (ratings) items seen without a rating value.
     if (isDislike(config, e.type)) {
-      disliked.add(i);
-      value.delete(i);
+      if (hasValue(i)) valueMap().delete(i);
+      if (!excluded(i)) excludeSet().add(i);
       continue;
     }
     const strength = eventStrength(config, e.type, e.value);
     if (ratings) {
       if (e.type !== RATING_TYPE) {
-        seenOnly.add(i);
+        // Seen: excluded unless it has a value; a disliked item stays disliked.
+        if (!hasValue(i) && !excluded(i)) excludeSet().add(i);
         continue;
       }
-      disliked.delete(i);
-      value.set(i, strength);
+      if (excluded(i)) excludeSet().delete(i);
+      valueMap().set(i, strength);
     } else if (strength > 0) {
-      disliked.delete(i);
-      value.set(i, (value.get(i) ?? 0) + strength);
+      if (excluded(i)) excludeSet().delete(i);
+      const map = valueMap();
+      map.set(i, (map.get(i) ?? 0) + strength);
     }
   }
-  const items = Int32Array.from([...value.keys()].sort((a, b) => a - b));
-  const values = Float32Array.from(items, (i) => value.get(i) ?? 0);
-  const exclude = new Set([...disliked, ...[...seenOnly].filter((i) => !value.has(i))]);
-  return { items, values, exclude: Int32Array.from([...exclude].sort((a, b) => a - b)) };
+  let items = prev.items;
+  let values = prev.values;
+  if (value) {
+    items = Int32Array.from(value.keys()).sort();
+    values = new Float32Array(items.length);
+    for (let j = 0; j < items.length; j++) values[j] = value.get(items[j]) ?? 0;
+  }
+  const ex = exclude ? Int32Array.from(exclude).sort() : prev.exclude;
+  return items === prev.items && ex === prev.exclude ? prev : { items, values, exclude: ex };
+}
+
+/** Position of `x` in ascending `a`, or -1. */
+function indexOf(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = a[mid];
+    if (v === x) return mid;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function isAscending(a: Int32Array): boolean {
+  for (let j = 1; j < a.length; j++) if (a[j] <= a[j - 1]) return false;
+  return true;
 }

@@ -147,7 +147,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
 
   const models = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
   const livePopularity = new LivePopularity(store, { halfLifeHours: config.popularityHalfLifeHours, ...(options.now ? { now: options.now } : {}) });
-  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity);
+  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity, { sync: config.eventSync });
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);

@@ -24,7 +24,7 @@ export const ServeConfigSchema = Type.Object(
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest request body accepted, in bytes.' }),
     refreshMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 250, description: 'How often the active version is re-read from the store, in ms.' }),
     storeTimeoutMs: Type.Integer({ minimum: 1, default: 250, description: 'A store read slower than this (ms) is answered from the fallbacks.' }),
-    answerCacheSize: Type.Integer({ minimum: 0, default: 10_000, description: 'Recent answers kept in memory to serve while the store is unreachable.' }),
+    answerCacheSize: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: 'Recent answers kept in memory (slots of a direct-mapped table) to serve while the store is unreachable.' }),
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, longest wait for in-flight requests before exiting, in ms.' }),
     trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a reverse proxy).' }),
@@ -36,6 +36,10 @@ export const ServeConfigSchema = Type.Object(
       description: 'Half-life of an event\u2019s weight in the live popular list, in hours: the served popular list ranks items by published count + the decayed sum of their positive event weights.',
     }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
+    eventSync: Type.Union([Type.Literal('commit'), Type.Literal('fsync')], {
+      default: 'commit',
+      description: 'What POST /v1/events waits for before its 202: commit (the event log append is committed: kept when the API process is killed; LMDB flushes to disk right behind) or fsync (LMDB: also flushed to disk, kept on power loss; Redis: as commit, its appendfsync decides).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -62,6 +66,7 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   trustProxy: 'RTREC_TRUST_PROXY',
   modelDir: 'RTREC_MODEL_DIR',
   eventWeights: 'RTREC_EVENT_WEIGHTS',
+  eventSync: 'RTREC_EVENT_SYNC',
   popularityHalfLifeHours: 'RTREC_POPULARITY_HALF_LIFE_HOURS',
 };
 

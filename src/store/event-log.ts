@@ -5,6 +5,8 @@
  * interactions on any server instance) or in append order (for export to training data).
  */
 
+import type { Ranked } from '../models/recommender.js';
+
 /** An event as the API accepted it (already validated). */
 export interface NewEvent {
   /** Unique per event; retries carry the same id. */
@@ -29,6 +31,59 @@ export interface AppendResult {
   readonly event: StoredEvent;
   /** True when an event with this eventId was already in the log (nothing was appended). */
   readonly duplicate: boolean;
+  /**
+   * For a newly logged event, where it sits among its user's events: the user cursor (see
+   * `userEventsAfter`) just before and just after it. A caller holding the user's events up to
+   * `before` knows this event is the only one in between without reading. Absent for duplicates.
+   */
+  readonly userCursor?: { readonly before: string; readonly after: string };
+  /** True when `AppendOptions.lists` held this event's user and the list was written with the append. */
+  readonly listWritten?: boolean;
+}
+
+/** How durable an append is when it resolves. */
+export type EventSync = 'commit' | 'fsync';
+
+/** Adds `amount` to `itemId`'s counter in `bucket` (see ItemCounters). */
+export interface CounterAdd {
+  readonly bucket: string;
+  readonly itemId: string;
+  readonly amount: number;
+}
+
+export interface AppendOptions {
+  /**
+   * 'commit' (default): resolves once the append is committed (LMDB: committed transaction, visible
+   * to every process and kept when the API process is killed; its fsync runs behind); Redis: once
+   * the server executed it. 'fsync': LMDB also waits until the commit is flushed to disk (kept on
+   * power loss); Redis is unchanged (its `appendfsync` setting decides).
+   */
+  readonly sync?: EventSync;
+  /**
+   * Counter adds applied atomically with the append (one transaction or script): `adds[j]` belongs
+   * to `events[j]` and is applied only when that event is newly logged, so a retried duplicate never
+   * counts twice. `keepMs` as in `addItemCounters`.
+   */
+  readonly counters?: { readonly adds: readonly (CounterAdd | undefined)[]; readonly keepMs: number };
+  /**
+   * Users' lists of ready version `version` to write in the same transaction as the append, on
+   * stores whose `writesListsWithEvents` is true (others ignore it). Each list was computed from the
+   * user's events up to `cursor` plus this append's events of that user, so it is written only when,
+   * inside the transaction, the user has no other event after `cursor` and none of its events in this
+   * append is a duplicate; its results then say `listWritten`.
+   */
+  readonly lists?: { readonly version: number; readonly users: ReadonlyMap<string, { readonly cursor: string; readonly ranked: Ranked }> };
+}
+
+/** The user cursor before a user's first event (every backend): a user whose first logged event's `userCursor.before` is this had no event before it. */
+export const NO_EVENTS_CURSOR = '0';
+
+/** Events of one user after a cursor, and the cursor after them. */
+export interface UserEventsPage {
+  /** In log order. */
+  readonly events: StoredEvent[];
+  /** Pass to the next `userEventsAfter` to get only what was logged since (opaque). */
+  readonly cursor: string;
 }
 
 export interface ScanOptions {
@@ -41,13 +96,19 @@ export interface ScanOptions {
 /** The event-log half of an OnlineStore. */
 export interface EventLog {
   /**
-   * Appends events in order; resolves only when all are durable (LMDB: committed transaction; Redis:
-   * acknowledged XADD, as durable as the server's AOF setting, `appendfsync everysec` loses ≤ 1 s on a
-   * Redis crash). An event whose eventId is already logged is not appended again.
+   * Appends events in order as one transaction (LMDB) or script (Redis); resolves only when all are
+   * durable as `options.sync` says (LMDB: committed transaction, by default; Redis: executed XADD, as
+   * durable as the server's AOF setting, `appendfsync everysec` loses ≤ 1 s on a Redis crash). An
+   * event whose eventId is already logged (earlier, or earlier in `events`) is not appended again.
    */
-  appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]>;
+  appendEvents(events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult[]>;
   /** All events of one user, in log order. */
   userEvents(userId: string): Promise<StoredEvent[]>;
+  /**
+   * The user's events logged after `cursor` (a cursor from an earlier page or AppendResult; undefined:
+   * from the first), in log order. Cursors are per user and only move forward.
+   */
+  userEventsAfter(userId: string, cursor?: string): Promise<UserEventsPage>;
   /** Every user with at least one event (any order). */
   eventUsers(): Promise<string[]>;
   /** The whole log in append order, page by page. */

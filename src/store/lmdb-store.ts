@@ -8,7 +8,9 @@
  * `data` (binary) holds `[version, collection, key]` → encoded value, so one version is one key range.
  * Database `events` (JSON, outside versions) holds the event log: `seq` (counter), `['e', seq]` →
  * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
- * `['n', userId]` → 1 (users with events). An append resolves once its transaction is committed.
+ * `['n', userId]` → 1 (users with events), `['l', userId]` → seq of the user's last event (the user
+ * cursor of `userEventsAfter` is a seq). An append resolves once its transaction is committed
+ * (option `sync: 'fsync'`: once it is flushed to disk too).
  * Item counters live there too: `['pc', bucket + US + itemId]` → number (US = \u001f, so one bucket
  * is one key range). Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each
  * at most one number per item.
@@ -17,9 +19,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
-import type { Collection, VersionRecord, VersionStatus } from './online-store.js';
-import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
+import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 const ENV_FILE = 'rtrec.mdb';
@@ -41,6 +43,7 @@ export function openLmdbStore(dir: string, options: VersionedStoreOptions = {}):
 
 class LmdbBackend implements StoreBackend {
   readonly description: string;
+  readonly writesListsWithEvents = true;
   readonly #env: RootDatabase;
   readonly #control: Database<unknown, ControlKey>;
   readonly #data: Database<Buffer, DataKey>;
@@ -184,43 +187,101 @@ class LmdbBackend implements StoreBackend {
     return Promise.resolve();
   }
 
-  async appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
+  async appendEvents(events: readonly NewEvent[], options: BackendAppendOptions = {}): Promise<AppendResult[]> {
     this.#ensureOpen();
     // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
-    // concurrent appends share one commit and one fsync (group commit) and the event loop never
-    // waits for the disk. Its promise resolves at commit (visible to all processes, safe from a
-    // killed process); `flushed` then waits until the OS reports it on disk (safe from power loss).
-    const results = await this.#events.transaction(() => {
-      const out: AppendResult[] = [];
-      for (const e of events) {
-        const known = this.#events.get(['i', e.eventId]) as number | undefined;
-        if (known !== undefined) {
-          out.push({ event: decodeEvent(this.#events.get(['e', known]) as string, String(known)), duplicate: true });
-          continue;
-        }
-        const seq = ((this.#events.get(SEQ) as number | undefined) ?? 0) + 1;
-        const text = encodeEvent(e);
-        void this.#events.put(SEQ, seq);
-        void this.#events.put(['e', seq], text);
-        void this.#events.put(['i', e.eventId], seq);
-        void this.#events.put(['u', e.userId, seq], text);
-        void this.#events.put(['n', e.userId], 1);
-        out.push({ event: decodeEvent(text, String(seq)), duplicate: false });
-      }
-      return out;
-    });
-    await this.#events.flushed;
+    // concurrent appends share one commit (group commit) and the event loop never waits for the
+    // disk. Its promise resolves at commit: visible to all processes, and kept when this process is
+    // killed (with overlappingSync the fsync runs behind the commit; a restart on the same boot
+    // reopens at the last commit). `flushed` then waits until the OS reports it on disk (power loss).
+    const results = await this.#events.transaction(() => this.#appendInTxn(events, options));
+    if (options.sync === 'fsync') await this.#events.flushed;
     return results;
+  }
+
+  /** The body of appendEvents' write transaction (reads here see the transaction's own writes). */
+  #appendInTxn(events: readonly NewEvent[], options: BackendAppendOptions): AppendResult[] {
+    const adds = options.counters?.adds;
+    const lists = options.lists;
+    // A list is current only if nothing else was logged for its user after its cursor.
+    const clean = new Set<string>();
+    if (lists) {
+      for (const [userId, { cursor }] of lists.users) {
+        const after = Number(cursor);
+        if (Number.isSafeInteger(after) && this.#lastUserSeq(userId) <= after) clean.add(userId);
+      }
+    }
+    const out: AppendResult[] = [];
+    const counts = new Map<string, number>();
+    const first = (this.#events.get(SEQ) as number | undefined) ?? 0;
+    let seq = first;
+    for (let j = 0; j < events.length; j++) {
+      const e = events[j];
+      const known = this.#events.get(['i', e.eventId]) as number | undefined;
+      if (known !== undefined) {
+        out.push({ event: decodeEvent(this.#events.get(['e', known]) as string, String(known)), duplicate: true });
+        clean.delete(e.userId);
+        continue;
+      }
+      seq++;
+      const text = encodeEvent(e);
+      const before = this.#lastUserSeq(e.userId);
+      void this.#events.put(['e', seq], text);
+      void this.#events.put(['i', e.eventId], seq);
+      void this.#events.put(['u', e.userId, seq], text);
+      void this.#events.put(['l', e.userId], seq);
+      if (before === 0) void this.#events.put(['n', e.userId], 1);
+      out.push({ event: decodeEvent(text, String(seq)), duplicate: false, userCursor: { before: String(before), after: String(seq) } });
+      const add = adds?.[j];
+      if (add) {
+        const key = `${add.bucket}${US}${add.itemId}`;
+        counts.set(key, (counts.get(key) ?? 0) + add.amount);
+      }
+    }
+    if (seq !== first) void this.#events.put(SEQ, seq);
+    for (const [key, amount] of counts) this.#addCounter(key, amount);
+    if (!lists || clean.size === 0) return out;
+    for (const userId of clean) void this.#data.put([lists.place.version, COLLECTIONS.userRecs, userId], lists.users.get(userId)!.value);
+    return out.map((r) => (!r.duplicate && clean.has(r.event.userId) ? { ...r, listWritten: true } : r));
+  }
+
+  /** The seq of the user's last event (0: none); call inside a write transaction. */
+  #lastUserSeq(userId: string): number {
+    const last = this.#events.get(['l', userId]) as number | undefined;
+    if (last !== undefined) return last;
+    if (this.#events.get(['n', userId]) === undefined) return 0;
+    // A user whose events were logged before `['l', userId]` was kept: find the last one.
+    for (const key of this.#events.getKeys({ start: ['u', userId, Infinity], end: ['u', userId], reverse: true, limit: 1 })) {
+      return (key as [string, string, number])[2];
+    }
+    return 0;
   }
 
   userEvents(userId: string): Promise<StoredEvent[]> {
     this.#ensureOpen();
     this.#env.resetReadTxn();
-    const out: StoredEvent[] = [];
-    for (const { key, value } of this.#events.getRange({ start: ['u', userId], end: ['u', userId, Infinity] })) {
-      out.push(decodeEvent(value as string, String((key as [string, string, number])[2])));
+    return Promise.resolve(this.#userEventsFrom(userId, 1).events);
+  }
+
+  userEventsAfter(userId: string, cursor?: string): Promise<UserEventsPage> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    // The cursor is the last seq seen: seqs are assigned in serialised write transactions, so every
+    // event logged later has a larger seq. A cursor past the log's end means the log was replaced.
+    const after = cursor === undefined ? 0 : Number(cursor);
+    const last = (this.#events.get(SEQ) as number | undefined) ?? 0;
+    const page = this.#userEventsFrom(userId, Number.isSafeInteger(after) && after <= last ? after + 1 : 1);
+    return Promise.resolve(page);
+  }
+
+  #userEventsFrom(userId: string, fromSeq: number): UserEventsPage {
+    const events: StoredEvent[] = [];
+    let cursor = fromSeq - 1;
+    for (const { key, value } of this.#events.getRange({ start: ['u', userId, fromSeq], end: ['u', userId, Infinity] })) {
+      cursor = (key as [string, string, number])[2];
+      events.push(decodeEvent(value as string, String(cursor)));
     }
-    return Promise.resolve(out);
+    return { events, cursor: String(cursor) };
   }
 
   eventUsers(): Promise<string[]> {
@@ -252,11 +313,14 @@ class LmdbBackend implements StoreBackend {
     this.#ensureOpen();
     // Read-modify-write inside one write transaction: LMDB serialises writers across processes.
     await this.#events.transaction(() => {
-      for (const [itemId, amount] of amounts) {
-        const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
-        void this.#events.put(key, ((this.#events.get(key) as number | undefined) ?? 0) + amount);
-      }
+      for (const [itemId, amount] of amounts) this.#addCounter(`${bucket}${US}${itemId}`, amount);
     });
+  }
+
+  /** Read-modify-write of one counter; call inside a write transaction. */
+  #addCounter(name: string, amount: number): void {
+    const key: EventKey = ['pc', name];
+    void this.#events.put(key, ((this.#events.get(key) as number | undefined) ?? 0) + amount);
   }
 
   topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {

@@ -6,6 +6,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { isRecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
+import { NO_EVENTS_CURSOR } from './event-log.js';
 import type { OnlineStore, SubjectList, VersionWriter } from './online-store.js';
 import { openStore, type OpenStoreOptions } from './open-store.js';
 
@@ -218,6 +219,75 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     const recent: string[] = [];
     for await (const e of reader.scanEvents({ sinceTs: 2_500 })) recent.push(e.eventId);
     expect(recent).toEqual(['e3', 'e4']);
+  });
+
+  it('appends a batch as one step: counters only for newly logged events, user cursors that chain, lists written with it where supported', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const other = await open(url);
+    const v = await publish(store, 1);
+    const ev = (eventId: string, userId: string, itemId: string) => ({ eventId, userId, itemId, type: 'view', ts: 5_000 });
+    const add = (itemId: string, amount: number) => ({ bucket: 'b1', itemId, amount });
+    const first = await store.appendEvents([ev('a1', 'ann', 'item-1'), ev('a2', 'ann', 'item-2'), ev('b1', 'ben', 'item-1')], {
+      counters: { adds: [add('item-1', 1), undefined, add('item-1', 2)], keepMs: 60_000 },
+    });
+    expect(first.map((r) => r.duplicate)).toEqual([false, false, false]);
+    // A retry (a1) and a repeat within the batch (c1 twice) count once; c1's add applies, its repeat's does not.
+    const second = await store.appendEvents([ev('a1', 'ann', 'item-1'), ev('c1', 'cat', 'item-3'), ev('c1', 'cat', 'item-3')], {
+      counters: { adds: [add('item-1', 100), add('item-3', 4), add('item-3', 50)], keepMs: 60_000 },
+      sync: 'fsync',
+    });
+    expect(second.map((r) => r.duplicate)).toEqual([true, false, true]);
+    expect(second[0]).toEqual({ event: first[0].event, duplicate: true });
+    expect(await other.topItemCounters('b1', 10)).toEqual([
+      { itemId: 'item-3', value: 4 },
+      { itemId: 'item-1', value: 3 },
+    ]);
+
+    // Cursors: a page ends where the next one starts, and an append's cursors chain per user.
+    const all = await other.userEventsAfter('ann');
+    expect(all.events.map((e) => e.eventId)).toEqual(['a1', 'a2']);
+    expect((await other.userEventsAfter('ann', all.cursor)).events).toEqual([]);
+    const [a1, a2] = first.map((r) => r.userCursor!);
+    expect(a2.before).toBe(a1.after);
+    expect(a2.after).toBe(all.cursor);
+    expect((await store.userEventsAfter('ann', a1.before)).events.map((e) => e.eventId)).toEqual(['a1', 'a2']);
+    expect((await store.userEventsAfter('ann', a1.after)).events.map((e) => e.eventId)).toEqual(['a2']);
+    // A user's first event directly follows NO_EVENTS_CURSOR, the cursor of a user's empty page.
+    expect(second[1].userCursor?.before).toBe(NO_EVENTS_CURSOR);
+    expect(first[0].userCursor?.before).toBe(NO_EVENTS_CURSOR);
+    expect((await store.userEventsAfter('nobody')).cursor).toBe(NO_EVENTS_CURSOR);
+    await other.appendEvents([ev('a3', 'ann', 'item-4')]);
+    const later = await store.userEventsAfter('ann', all.cursor);
+    expect(later.events.map((e) => e.eventId)).toEqual(['a3']);
+    expect((await store.userEventsAfter('nobody')).events).toEqual([]);
+
+    // Lists with the append: written only when nothing else was logged for the user since its cursor.
+    const fresh = ranked([4, 2], [0.9, 0.1]);
+    const stale = ranked([0], [0.5]);
+    const res = await store.appendEvents([ev('a4', 'ann', 'item-0'), ev('d1', 'dan', 'item-0')], {
+      lists: { version: v, users: new Map([['ann', { cursor: all.cursor, ranked: stale }], ['dan', { cursor: (await store.userEventsAfter('dan')).cursor, ranked: fresh }]]) },
+    });
+    if (store.writesListsWithEvents) {
+      expect(res.map((r) => r.listWritten === true)).toEqual([false, true]);
+      expect(await other.getUserRecs(v, 'dan')).toEqual(fresh);
+    } else {
+      expect(res.some((r) => r.listWritten)).toBe(false);
+      expect(await other.getUserRecs(v, 'dan')).toBeUndefined();
+    }
+    expect(await other.getUserRecs(v, 'ann')).toBeUndefined();
+    expect((await other.userEvents('ann')).map((e) => e.eventId)).toEqual(['a1', 'a2', 'a3', 'a4']);
+  });
+
+  it('writes several user lists in one batch', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const v = await publish(store, 1);
+    const lists = [{ subjectId: 'user-1', ranked: ranked([3], [1]) }, { subjectId: 'brand-new', ranked: ranked([0, 4], [2, 1]) }];
+    await store.putUserRecsBatch(v, lists);
+    await store.putUserRecsBatch(v, []);
+    for (const l of lists) expect(await store.getUserRecs(v, l.subjectId)).toEqual(l.ranked);
+    await expectCode(store.putUserRecsBatch(99, lists), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
   });
 
   it('overwrites one user list of a ready version in place, visible to other readers, and only there', async () => {

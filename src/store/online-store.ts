@@ -118,6 +118,8 @@ export interface PruneResult {
 export interface OnlineStore extends EventLog, ItemCounters {
   /** The store URL with any password removed, for logs and messages. */
   readonly description: string;
+  /** True when `appendEvents` can write users' lists in the append's own transaction (AppendOptions.lists). */
+  readonly writesListsWithEvents: boolean;
   /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -149,6 +151,11 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
    */
   putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void>;
+  /**
+   * putUserRecs for several users at once, written as one transaction (LMDB) or one pipeline (Redis).
+   * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
+   */
+  putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void>;
   getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined>;
   getPopular(version: number): Promise<Ranked | undefined>;
   readCatalog(version: number): Promise<Catalog>;

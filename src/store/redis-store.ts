@@ -10,8 +10,8 @@
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
  *   (UNLINK) never need SCAN. A batch of entries is written as HSETs of bounded size, pipelined a
  *   window of bytes at a time, each sent again when its reply is late (redis-hash-writes.ts).
- * - The event log (outside versions) shares the control hash tag, so one Lua script appends an event
- *   atomically: `{rtrec}:events` (stream, one entry per event, field `e` = JSON), `{rtrec}:event-ids`
+ * - The event log (outside versions) shares the control hash tag, so one Lua script appends a batch
+ *   of events (and their live-popularity counter adds) atomically: `{rtrec}:events` (stream, one entry per event, field `e` = JSON), `{rtrec}:event-ids`
  *   (hash eventId → stored event, for idempotent retries), `{rtrec}:ue:<userId>` (list of the user's
  *   stored events) and `{rtrec}:event-users` (set). An append is acknowledged once Redis executed
  *   the script; how much survives a Redis crash is Redis's persistence setting (run with
@@ -22,13 +22,13 @@
  *   last add.
  */
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent } from './event-log.js';
+import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
 import { ByteWindow } from './byte-window.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
 import { planHsets, writeHsets, type HashWriteOptions } from './redis-hash-writes.js';
-import type { DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptions {
@@ -75,16 +75,40 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then return 'active' end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 'ok'`;
 
-/** KEYS: stream, ids hash, user list, users set. ARGV: eventId, event JSON, userId. Returns {isDuplicate, stored JSON}. */
-const APPEND_EVENT_SCRIPT = `
-local have = redis.call('HGET', KEYS[2], ARGV[1])
-if have then return {1, have} end
-local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2])
-local stored = '{"seq":"' .. id .. '",' .. string.sub(ARGV[2], 2)
-redis.call('HSET', KEYS[2], ARGV[1], stored)
-redis.call('RPUSH', KEYS[3], stored)
-redis.call('SADD', KEYS[4], ARGV[3])
-return {0, stored}`;
+/**
+ * Appends a batch of events in order, with their counter adds, atomically. KEYS: stream, ids hash,
+ * users set, then the user lists and counter sets the batch touches. ARGV: keepMs, then per event
+ * eventId, event JSON, userId, index of its user list in KEYS, index of its counter set in KEYS (0:
+ * none), itemId, amount. Returns per event {isDuplicate, stored JSON, length of the user's list after
+ * it (0 for a duplicate)}.
+ */
+const APPEND_EVENTS_SCRIPT = `
+local out = {}
+local touched = {}
+for i = 2, #ARGV, 7 do
+  local have = redis.call('HGET', KEYS[2], ARGV[i])
+  if have then
+    out[#out + 1] = 1
+    out[#out + 1] = have
+    out[#out + 1] = 0
+  else
+    local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    local stored = '{"seq":"' .. id .. '",' .. string.sub(ARGV[i + 1], 2)
+    redis.call('HSET', KEYS[2], ARGV[i], stored)
+    local len = redis.call('RPUSH', KEYS[tonumber(ARGV[i + 3])], stored)
+    redis.call('SADD', KEYS[3], ARGV[i + 2])
+    local c = tonumber(ARGV[i + 4])
+    if c > 0 then
+      redis.call('ZINCRBY', KEYS[c], ARGV[i + 6], ARGV[i + 5])
+      touched[c] = true
+    end
+    out[#out + 1] = 0
+    out[#out + 1] = stored
+    out[#out + 1] = len
+  end
+end
+for c in pairs(touched) do redis.call('PEXPIRE', KEYS[c], ARGV[1]) end
+return out`;
 
 /** KEYS: the bucket's sorted set. ARGV: keepMs, then itemId, amount pairs. */
 const ADD_COUNTERS_SCRIPT = `
@@ -107,6 +131,8 @@ export async function openRedisStore(url: string, options: RedisStoreOptions = {
 
 class RedisBackend implements StoreBackend {
   readonly description: string;
+  /** User lists live in data hashes without the control hash tag, so the append script cannot write them (cluster). */
+  readonly writesListsWithEvents = false;
   readonly #conn: RedisConn;
   readonly #prefix: string;
   readonly #readTimeoutMs: number;
@@ -132,21 +158,50 @@ class RedisBackend implements StoreBackend {
     this.#eventUsers = `{${target.prefix}}:event-users`;
   }
 
-  async appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
-    // Sequentially per batch, so a batch keeps its order in the log (each append is one round trip).
+  async appendEvents(events: readonly NewEvent[], options: BackendAppendOptions = {}): Promise<AppendResult[]> {
+    if (events.length === 0) return [];
+    // One script for the whole batch: one round trip, the batch stays in order in the log, and the
+    // counter adds are applied exactly for the events newly logged. Every key shares the control
+    // hash tag, so this works on a cluster too.
+    const keys = [this.#stream, this.#eventIds, this.#eventUsers];
+    const slot = new Map<string, number>();
+    const keyIndex = (key: string): number => {
+      let at = slot.get(key);
+      if (at === undefined) slot.set(key, (at = keys.push(key)));
+      return at;
+    };
+    const keepMs = Math.max(1, Math.ceil(options.counters?.keepMs ?? 1));
+    const args: string[] = [String(keepMs)];
+    events.forEach((e, j) => {
+      const add = options.counters?.adds[j];
+      const counter = add ? keyIndex(this.#counterKey(add.bucket)) : 0;
+      args.push(e.eventId, encodeEvent(e), e.userId, String(keyIndex(this.#userEventsKey(e.userId))), String(counter), add?.itemId ?? '', String(add?.amount ?? 0));
+    });
+    const reply = (await this.#conn.send(this.#stream, ['EVAL', APPEND_EVENTS_SCRIPT, String(keys.length), ...keys, ...args])) as unknown[];
     const out: AppendResult[] = [];
-    for (const e of events) {
-      const keys = [this.#stream, this.#eventIds, this.#userEventsKey(e.userId), this.#eventUsers];
-      const [dup, stored] = (await this.#conn.send(this.#stream, ['EVAL', APPEND_EVENT_SCRIPT, '4', ...keys, e.eventId, encodeEvent(e), e.userId])) as [number, string];
-      out.push({ event: parseStored(stored), duplicate: Number(dup) === 1 });
+    for (let j = 0; j < events.length; j++) {
+      const event = parseStored(String(reply[3 * j + 1]));
+      if (Number(reply[3 * j]) === 1) {
+        out.push({ event, duplicate: true });
+        continue;
+      }
+      const after = Number(reply[3 * j + 2]);
+      out.push({ event, duplicate: false, userCursor: { before: String(after - 1), after: String(after) } });
     }
     return out;
   }
 
   async userEvents(userId: string): Promise<StoredEvent[]> {
+    return (await this.userEventsAfter(userId)).events;
+  }
+
+  async userEventsAfter(userId: string, cursor?: string): Promise<UserEventsPage> {
+    // The cursor is how many of the user's events were seen: the list only grows at its end.
     const key = this.#userEventsKey(userId);
-    const values = (await this.#conn.send(key, ['LRANGE', key, '0', '-1'], { timeoutMs: this.#readTimeoutMs })) as string[];
-    return values.map(parseStored);
+    const from = cursor === undefined ? 0 : Number(cursor);
+    const start = Number.isSafeInteger(from) && from >= 0 ? from : 0;
+    const values = (await this.#conn.send(key, ['LRANGE', key, String(start), '-1'], { timeoutMs: this.#readTimeoutMs })) as string[];
+    return { events: values.map(parseStored), cursor: String(start + values.length) };
   }
 
   async eventUsers(): Promise<string[]> {

@@ -3,7 +3,7 @@
  * versioned-publish protocol once: a control plane (version records and the active pointer, changed
  * atomically) and a data plane (entries keyed by version, collection and key, written in batches).
  */
-import type { EventLog, ItemCounters } from './event-log.js';
+import type { AppendOptions, AppendResult, EventLog, ItemCounters, NewEvent } from './event-log.js';
 import type { Collection, VersionCounts, VersionRecord, VersionStatus } from './online-store.js';
 
 export interface DataEntry {
@@ -20,9 +20,17 @@ export interface VersionPlace {
 export type SetActiveResult = 'ok' | 'missing' | 'not-ready';
 export type UpdateResult = 'ok' | 'missing' | 'conflict' | 'active';
 
+/** AppendOptions as a backend takes them: lists already placed and encoded (see VersionedStore). */
+export interface BackendAppendOptions extends Omit<AppendOptions, 'lists'> {
+  readonly lists?: { readonly place: VersionPlace; readonly users: ReadonlyMap<string, { readonly cursor: string; readonly value: Buffer }> };
+}
+
 /** A backend also keeps the event log and item counters (outside versions: publishes and prunes never touch them). */
-export interface StoreBackend extends EventLog, ItemCounters {
+export interface StoreBackend extends Omit<EventLog, 'appendEvents'>, ItemCounters {
   readonly description: string;
+  /** True when appendEvents writes `lists` in its transaction. */
+  readonly writesListsWithEvents: boolean;
+  appendEvents(events: readonly NewEvent[], options?: BackendAppendOptions): Promise<AppendResult[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 

@@ -15,10 +15,11 @@ import {
   type ItemFields,
   type OnlineStore,
   type PruneResult,
+  type SubjectList,
   type VersionRecord,
   type VersionWriter,
 } from './online-store.js';
-import type { AppendResult, ItemCounter, NewEvent, ScanOptions, StoredEvent } from './event-log.js';
+import type { AppendOptions, AppendResult, ItemCounter, NewEvent, ScanOptions, StoredEvent, UserEventsPage } from './event-log.js';
 import { decodeCatalogEntry, decodeRanked, encodeRanked } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
 import { BackendVersionWriter } from './version-writer.js';
@@ -134,19 +135,48 @@ export class VersionedStore implements OnlineStore {
   }
 
   async putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void> {
-    const place = await this.#place(version);
+    await this.putUserRecsBatch(version, [{ subjectId: userId, ranked }]);
+  }
+
+  async putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void> {
+    const place = this.#places.get(version) ?? (await this.#place(version));
     if (!this.#places.has(version)) {
       throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is not ready; only a ready version's lists can be updated`);
     }
-    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, [{ key: userId, value: encodeRanked(ranked) }]);
+    if (lists.length === 0) return;
+    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) })));
   }
 
-  appendEvents(events: readonly NewEvent[]): Promise<AppendResult[]> {
-    return this.#backend.appendEvents(events);
+  get writesListsWithEvents(): boolean {
+    return this.#backend.writesListsWithEvents;
+  }
+
+  async appendEvents(events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult[]> {
+    const { lists, ...rest } = options;
+    if (!lists || lists.users.size === 0 || !this.#backend.writesListsWithEvents) return this.#backend.appendEvents(events, rest);
+    // Lists go only into a ready version; otherwise the events are logged alone (the caller then
+    // writes the lists itself and gets putUserRecs's error).
+    let place = this.#places.get(lists.version);
+    if (!place) {
+      try {
+        await this.#place(lists.version);
+      } catch {
+        // not found: append without lists
+      }
+      place = this.#places.get(lists.version);
+      if (!place) return this.#backend.appendEvents(events, rest);
+    }
+    const users = new Map<string, { cursor: string; value: Buffer }>();
+    for (const [userId, list] of lists.users) users.set(userId, { cursor: list.cursor, value: encodeRanked(list.ranked) });
+    return this.#backend.appendEvents(events, { ...rest, lists: { place, users } });
   }
 
   userEvents(userId: string): Promise<StoredEvent[]> {
     return this.#backend.userEvents(userId);
+  }
+
+  userEventsAfter(userId: string, cursor?: string): Promise<UserEventsPage> {
+    return this.#backend.userEventsAfter(userId, cursor);
   }
 
   eventUsers(): Promise<string[]> {
