@@ -58,30 +58,45 @@ const dotFn: FuncDef = {
   body: dotCode(0, 1, 2, 3, 4, 5),
 };
 
-// matVec(A, v, out, len): out = A·v for a square row-major A. Four rows at a time share each load of v.
-const matVecFn: FuncDef = {
-  name: 'matVec', params: [i32, i32, i32, i32], results: [], locals: [i32, i32, i32, i32, i32, i32, v128, v128, v128, v128, v128],
-  body: (() => {
-    const [A, v, out, len, o, r0, r1, r2, r3, j, a0, a1, a2, a3, vj] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-    const rows = [r0, r1, r2, r3], accs = [a0, a1, a2, a3];
-    return seq(
-      op.get(A), op.set(r0),
-      forLoop(o, op.i32(0), op.get(len), 16, seq(
-        op.get(r0), op.get(len), op.i32Add, op.set(r1),
-        op.get(r1), op.get(len), op.i32Add, op.set(r2),
-        op.get(r2), op.get(len), op.i32Add, op.set(r3),
-        ...accs.map((acc) => seq(op.v128Zero, op.set(acc))),
-        forLoop(j, op.i32(0), op.get(len), 16, seq(
-          op.get(v), op.get(j), op.i32Add, op.v128Load(), op.set(vj),
-          ...rows.map((r, t) => seq(
-            op.get(accs[t]), op.get(r), op.get(j), op.i32Add, op.v128Load(), op.get(vj), op.f32x4Mul, op.f32x4Add, op.set(accs[t]),
-          )),
+/**
+ * out = A·v, four rows of A at a time sharing each load of v. `rowsParam` is the parameter holding
+ * the byte length of `out` (4 × rows, a multiple of 16): for a square A that is `len` itself.
+ */
+function matVecCode(A: number, v: number, out: number, len: number, rowsBytes: number, first: number): number[] {
+  const [o, r0, r1, r2, r3, j, a0, a1, a2, a3, vj] = Array.from({ length: 11 }, (_, t) => first + t);
+  const rows = [r0, r1, r2, r3], accs = [a0, a1, a2, a3];
+  return seq(
+    op.get(A), op.set(r0),
+    forLoop(o, op.i32(0), op.get(rowsBytes), 16, seq(
+      op.get(r0), op.get(len), op.i32Add, op.set(r1),
+      op.get(r1), op.get(len), op.i32Add, op.set(r2),
+      op.get(r2), op.get(len), op.i32Add, op.set(r3),
+      ...accs.map((acc) => seq(op.v128Zero, op.set(acc))),
+      forLoop(j, op.i32(0), op.get(len), 16, seq(
+        op.get(v), op.get(j), op.i32Add, op.v128Load(), op.set(vj),
+        ...rows.map((r, t) => seq(
+          op.get(accs[t]), op.get(r), op.get(j), op.i32Add, op.v128Load(), op.get(vj), op.f32x4Mul, op.f32x4Add, op.set(accs[t]),
         )),
-        ...accs.map((acc, t) => seq(op.get(out), op.get(o), op.i32Add, hsumCode(acc), op.f32Store(4 * t))),
-        op.get(r3), op.get(len), op.i32Add, op.set(r0),
       )),
-    );
-  })(),
+      ...accs.map((acc, t) => seq(op.get(out), op.get(o), op.i32Add, hsumCode(acc), op.f32Store(4 * t))),
+      op.get(r3), op.get(len), op.i32Add, op.set(r0),
+    )),
+  );
+}
+
+const MATVEC_LOCALS = [i32, i32, i32, i32, i32, i32, v128, v128, v128, v128, v128];
+
+// matVec(A, v, out, len): out = A·v for a square row-major A.
+const matVecFn: FuncDef = {
+  name: 'matVec', params: [i32, i32, i32, i32], results: [], locals: MATVEC_LOCALS,
+  body: matVecCode(0, 1, 2, 3, 3, 4),
+};
+
+// rowsDot(Y, v, out, outBytes, len): out[i] = Y_i·v for the outBytes/4 rows of Y (a multiple of 4
+// rows, each `len` bytes): every item's score against one user vector.
+const rowsDotFn: FuncDef = {
+  name: 'rowsDot', params: [i32, i32, i32, i32, i32], results: [], locals: MATVEC_LOCALS,
+  body: matVecCode(0, 1, 2, 4, 3, 5),
 };
 
 /**
@@ -239,6 +254,8 @@ const scaleFn: FuncDef = {
 export interface SimdKernels {
   dot(a: number, b: number, len: number): number;
   matVec(a: number, v: number, out: number, len: number): void;
+  /** out[i] = Y_i·v for outBytes/4 rows (a multiple of 4) of `len` bytes each. */
+  rowsDot(y: number, v: number, out: number, outBytes: number, len: number): void;
   passStep(y: number, idx: number, data: number, n: number, len: number, v: number, out: number, alpha: number): void;
   passInit(y: number, idx: number, data: number, n: number, len: number, v: number, out: number, alpha: number): void;
   passSum(y: number, idx: number, data: number, n: number, len: number, v: number, out: number, alpha: number): void;
@@ -255,7 +272,7 @@ let compiled: WasmModule | undefined;
 export function simdModule(): WasmModule {
   compiled ??= new wasm.Module(
     assembleModule([
-      dotFn, matVecFn, weightedPassFn('step'), weightedPassFn('init'), weightedPassFn('sum'),
+      dotFn, matVecFn, rowsDotFn, weightedPassFn('step'), weightedPassFn('init'), weightedPassFn('sum'),
       gramFn(false), gramFn(true), cgUpdateFn, xpayFn, scaleFn,
     ]),
   );
@@ -268,6 +285,7 @@ export function createSimdKernels(memory: WasmMemory): SimdKernels {
   const kernels: SimdKernels = {
     dot: e.dot,
     matVec: e.matVec,
+    rowsDot: e.rowsDot,
     passStep: e.pass_step,
     passInit: e.pass_init,
     passSum: e.pass_sum,

@@ -5,6 +5,7 @@
  * and fold-in (scoreInteractions).
  */
 import { RecError } from '../core/errors.js';
+import { RowScorer } from '../math/row-scorer.js';
 import type { HyperParameters, ModelState, ModelType } from './recommender.js';
 
 export abstract class MfModel {
@@ -14,6 +15,8 @@ export abstract class MfModel {
   protected userFactors: Float32Array | null = null;
   protected itemFactors: Float32Array | null = null;
   private itemNorms: Float32Array | null = null;
+  /** The item factors in WebAssembly memory for SIMD scoring, built on first use. */
+  private itemScorer: RowScorer | null = null;
 
   protected constructor(hyperParameters: HyperParameters, rank: number) {
     this.hyperParameters = hyperParameters;
@@ -33,6 +36,7 @@ export abstract class MfModel {
     this.userFactors = userFactors;
     this.itemFactors = itemFactors;
     this.itemNorms = null;
+    this.itemScorer = null;
     this.onFactorsChanged();
   }
 
@@ -53,30 +57,16 @@ export abstract class MfModel {
     this.scoreVector(users, userIdx * this.rank, out);
   }
 
-  /** out[i] = vᵀ y_i where v = vec[offset .. offset + rank). */
+  /**
+   * out[i] = vᵀ y_i where v = vec[offset .. offset + rank): SIMD over a copy of the item factors
+   * (math/row-scorer.ts), the cost of every recommendation, fold-in and similar-items list.
+   */
   protected scoreVector(vec: ArrayLike<number>, offset: number, out: Float32Array): void {
     const { items } = this.fitted();
-    const k = this.rank;
     const n = this.numItems;
     if (out.length < n) throw new RangeError(`output length ${out.length} < number of items ${n}`);
-    if (k % 4 !== 0) {
-      for (let i = 0, o = 0; i < n; i++, o += k) {
-        let s = 0;
-        for (let a = 0; a < k; a++) s += vec[offset + a] * items[o + a];
-        out[i] = s;
-      }
-      return;
-    }
-    for (let i = 0, o = 0; i < n; i++, o += k) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let a = 0; a < k; a += 4) {
-        s0 += vec[offset + a] * items[o + a];
-        s1 += vec[offset + a + 1] * items[o + a + 1];
-        s2 += vec[offset + a + 2] * items[o + a + 2];
-        s3 += vec[offset + a + 3] * items[o + a + 3];
-      }
-      out[i] = s0 + s1 + s2 + s3;
-    }
+    this.itemScorer ??= new RowScorer(items, n, this.rank);
+    this.itemScorer.score(vec, offset, out);
   }
 
   /** x_uᵀ y_i; NaN when either index is out of range. */
