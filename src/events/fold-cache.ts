@@ -6,6 +6,7 @@
  * entries are dropped beyond a fixed number of users; a dropped user is simply folded from the log
  * again.
  */
+import { Lru } from '../core/lru.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { RankedList } from './list-ranking.js';
 import type { UserInteractions } from './user-interactions.js';
@@ -26,11 +27,10 @@ export interface FoldEntry {
 export const DEFAULT_FOLD_CACHE_USERS = 20_000;
 
 export class FoldCache {
-  readonly #capacity: number;
-  readonly #entries = new Map<string, FoldEntry>();
+  readonly #entries: Lru<string, FoldEntry>;
 
   constructor(capacity: number = DEFAULT_FOLD_CACHE_USERS) {
-    this.#capacity = Math.max(0, Math.floor(capacity));
+    this.#entries = new Lru(Math.max(0, Math.floor(capacity)));
   }
 
   get size(): number {
@@ -40,26 +40,15 @@ export class FoldCache {
   /** The user's entry when it was folded for this version and model. */
   get(userId: string, version: number, model: TrainedModel): FoldEntry | undefined {
     const entry = this.#entries.get(userId);
-    if (!entry) return undefined;
-    if (entry.version !== version || entry.model !== model) {
+    if (entry && (entry.version !== version || entry.model !== model)) {
       this.#entries.delete(userId);
       return undefined;
     }
-    // Map keeps insertion order: re-inserting marks the entry most recently used.
-    this.#entries.delete(userId);
-    this.#entries.set(userId, entry);
     return entry;
   }
 
   set(userId: string, entry: FoldEntry): void {
-    if (this.#capacity === 0) return;
-    this.#entries.delete(userId);
     this.#entries.set(userId, entry);
-    while (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
-    }
   }
 
   delete(userId: string): void {

@@ -2,7 +2,7 @@
  * @module Per-client token buckets: each client may burst up to `burst` requests, refilled at `rps`
  * per second. Buckets live in a bounded LRU so a flood of distinct clients cannot grow memory.
  */
-import { Lru } from '../lru.js';
+import { Lru } from '../../core/lru.js';
 
 interface Bucket {
   tokens: number;

@@ -1,7 +1,7 @@
 /**
  * @module A bounded least-recently-used map (a Map keeps insertion order: re-inserting on read moves
- * an entry to the young end, and the oldest entry is evicted first). Used for the answers a server
- * keeps to answer while its store is unreachable, and for per-client rate-limit buckets.
+ * an entry to the young end, and the oldest entry is evicted first). Used for per-client rate-limit
+ * buckets and for what the online update remembers per user.
  */
 
 export class Lru<K, V> {
@@ -31,6 +31,10 @@ export class Lru<K, V> {
     this.#map.delete(key);
     this.#map.set(key, value);
     if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K);
+  }
+
+  delete(key: K): void {
+    this.#map.delete(key);
   }
 
   clear(): void {
