@@ -12,10 +12,13 @@
  * 3. the same with batched posts, as trackers send them: `--batch-size` events per post at
  *    `--batch-event-rate` events/s.
  *
- * Each server first gets `--warmup` seconds of the mixed load, unmeasured.
+ * Each server first gets `--warmup` seconds of the mixed load, unmeasured. Each (data set, store) is
+ * measured `--runs` times on a fresh server over the same published version; the table shows the
+ * median of each column (errors and stale answers summed) and every run's event→fresh p99. The
+ * server runs with NODE_OPTIONS as the image sets it (see SERVE_SEMI_SPACE_MB).
  *
- * Options: --duration 10 (s) --warmup 2 (s) --rate 2000 --event-rate 5000 --batch-size 20
- * --batch-event-rate 20000 --connections 200 --probes 300
+ * Options: --runs 3 --data-sets movielens,synthetic --duration 10 (s) --warmup 2 (s) --rate 2000
+ * --event-rate 5000 --batch-size 20 --batch-event-rate 20000 --connections 200 --probes 300
  * --synthetic-users 5000 --synthetic-items 50000 --log-level warn --no-write
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,18 +30,21 @@ import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
 import { publishModel } from '../src/jobs/publish.js';
+import { SERVE_SEMI_SPACE_MB } from '../src/serve/server.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
 import { openStore } from '../src/store/open-store.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
-import { writeBenchmarkSection } from './report.js';
+import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
 import { freePort, startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
   options: {
+    runs: { type: 'string', default: '3' },
+    'data-sets': { type: 'string', default: 'movielens,synthetic' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     rate: { type: 'string', default: '2000' },
@@ -53,6 +59,8 @@ const { values: args } = parseArgs({
     'no-write': { type: 'boolean', default: false },
   },
 });
+const RUNS = Number(args.runs);
+const DATA_SETS = new Set(args['data-sets'].split(','));
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const RATE = Number(args.rate);
@@ -85,12 +93,31 @@ interface Row {
   readonly ingest: { perSecond: number; p99: number; errors: number };
   /** Batched posts: events (not posts) per second; p99 per post. */
   readonly batched: { perSecond: number; p99: number; errors: number };
+  /** Event→fresh p99 of each run (one entry for a single run). */
+  readonly freshP99Runs: readonly number[];
+}
+
+/** The median of each measurement over runs; errors and stale answers are summed. */
+function medianRow(runs: readonly Row[]): Row {
+  const med = (f: (r: Row) => number) => median(runs.map(f));
+  const sum = (f: (r: Row) => number) => runs.reduce((s, r) => s + f(r), 0);
+  const lat = (f: (r: Row) => Latencies): Latencies => ({ p50: med((r) => f(r).p50), p99: med((r) => f(r).p99), count: sum((r) => f(r).count), errors: sum((r) => f(r).errors) });
+  return {
+    dataSet: runs[0].dataSet,
+    store: runs[0].store,
+    reads: lat((r) => r.reads),
+    events: lat((r) => r.events),
+    fresh: { ...lat((r) => r.fresh), stale: sum((r) => r.fresh.stale) },
+    ingest: { perSecond: med((r) => r.ingest.perSecond), p99: med((r) => r.ingest.p99), errors: sum((r) => r.ingest.errors) },
+    batched: { perSecond: med((r) => r.batched.perSecond), p99: med((r) => r.batched.p99), errors: sum((r) => r.batched.errors) },
+    freshP99Runs: runs.map((r) => r.fresh.p99),
+  };
 }
 
 
 async function startServer(store: string, modelDir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const env = { ...process.env, RTREC_STORE: store, RTREC_PORT: String(port), RTREC_API_KEYS: API_KEY, RTREC_MODEL_DIR: modelDir, RTREC_LOG_LEVEL: args['log-level'] };
+  const env = { ...process.env, NODE_OPTIONS: `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, RTREC_STORE: store, RTREC_PORT: String(port), RTREC_API_KEYS: API_KEY, RTREC_MODEL_DIR: modelDir, RTREC_LOG_LEVEL: args['log-level'] };
   const child = spawn(process.execPath, [TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const started = Date.now();
   for (;;) {
@@ -166,6 +193,7 @@ async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDi
       fresh,
       ingest: { perSecond: ingest.eventsPerSecond, p99: ingest.events.p99, errors: ingest.events.errors },
       batched: { perSecond: batched.eventsPerSecond * BATCH_SIZE, p99: batched.events.p99, errors: batched.events.errors },
+      freshP99Runs: [fresh.p99],
     };
   } finally {
     await stopServer(child);
@@ -183,8 +211,10 @@ async function main(): Promise<void> {
     const synthUsers = Number(args['synthetic-users']);
     const synthItems = Number(args['synthetic-items']);
     const dataSets: DataSet[] = [
-      { name: 'MovieLens 100K, explicit ALS', model: ml },
-      { name: `synthetic ${synthItems / 1000}k items, ALS rank 32`, model: syntheticAlsModel({ users: synthUsers, items: synthItems, rank: 32, seenPerUser: 20 }) },
+      ...(DATA_SETS.has('movielens') ? [{ name: 'MovieLens 100K, explicit ALS', model: ml }] : []),
+      ...(DATA_SETS.has('synthetic')
+        ? [{ name: `synthetic ${synthItems / 1000}k items, ALS rank 32`, model: syntheticAlsModel({ users: synthUsers, items: synthItems, rank: 32, seenPerUser: 20 }) }]
+        : []),
     ];
     const rows: Row[] = [];
     const failures: Failure[] = [];
@@ -201,8 +231,12 @@ async function main(): Promise<void> {
           } finally {
             await store.close();
           }
-          process.stderr.write('measuring… ');
-          const row = await measure(ds, name, url, modelDir, 11 + rows.length);
+          const runs: Row[] = [];
+          for (let run = 0; run < RUNS; run++) {
+            process.stderr.write(`measuring (${run + 1}/${RUNS})… `);
+            runs.push(await measure(ds, name, url, modelDir, 11 + 100 * rows.length + run));
+          }
+          const row = medianRow(runs);
           rows.push(row);
           process.stderr.write(`event→fresh p50 ${ms(row.fresh.p50)} ms p99 ${ms(row.fresh.p99)} ms; ingest ${row.ingest.perSecond.toFixed(0)} events/s, batched ${row.batched.perSecond.toFixed(0)} events/s\n`);
         } catch (err) {
@@ -213,12 +247,13 @@ async function main(): Promise<void> {
       }
     }
     const table = formatTable(
-      ['data set', 'store', 'event→fresh p50 ms', 'p99 ms', 'stale', 'read p50 ms', 'read p99 ms', 'event p50 ms', 'event p99 ms', 'errors', 'ingest events/s', 'ingest p99 ms', 'ingest errors', `batched events/s (${BATCH_SIZE}/post)`, 'batched p99 ms', 'batched errors'],
+      ['data set', 'store', 'event→fresh p50 ms', 'p99 ms', 'p99 runs', 'stale', 'read p50 ms', 'read p99 ms', 'event p50 ms', 'event p99 ms', 'errors', 'ingest events/s', 'ingest p99 ms', 'ingest errors', `batched events/s (${BATCH_SIZE}/post)`, 'batched p99 ms', 'batched errors'],
       rows.map((r) => [
         r.dataSet,
         r.store,
         ms(r.fresh.p50),
         ms(r.fresh.p99),
+        r.freshP99Runs.map(ms).join(', '),
         r.fresh.stale,
         ms(r.reads.p50),
         ms(r.reads.p99),
@@ -237,7 +272,8 @@ async function main(): Promise<void> {
       `Mixed load: ${RATE} requests/s open loop over up to ${CONNECTIONS} connections for ${DURATION} s (after ${WARMUP} s of warm-up at half that rate), 90% GET /v1/users/{id}/recommendations?k=10 (20% of ids unknown to the model), 10% POST /v1/events with one view/click/add_to_cart/purchase event each. `
         + `Meanwhile ${PROBES} probes each POST a rating for a brand-new user and GET that user's list right after the 202; event→fresh is the time from sending the POST to a personalised answer (stale = the answer was still the popular list). `
         + `Then single-event posts alone at ${EVENT_RATE}/s for ${DURATION} s (ingest: events/s actually completed), and posts of ${BATCH_SIZE} events at ${BATCH_EVENT_RATE} events/s (at most 4× the single-event rate reached) for ${DURATION} s (batched: events/s completed, p99 per post). `
-        + `One rtrec serve process (1 worker, log level ${args['log-level']}) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+        + `Each row: the median of ${RUNS} runs, each on a fresh server (p99 runs: event→fresh p99 of each). `
+        + `One rtrec serve process (1 worker, log level ${args['log-level']}, NODE_OPTIONS=--max-semi-space-size=${SERVE_SEMI_SPACE_MB} as the image sets it) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
       '',
       'Targets (issue 4): event→fresh p99 <= 10 ms on MovieLens 100K; >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99.',
       '',
