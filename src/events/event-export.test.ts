@@ -40,7 +40,7 @@ describe('exportEventsCsv', () => {
   it('writes one row per pair: latest rating, else summed weights since the last dislike', async () => {
     const out = join(dir, 'events.csv');
     const report = await exportEventsCsv(store, out, loadEventConfig(''), {});
-    expect(report).toEqual({ events: 10, rows: 4, disliked: 1 });
+    expect(report).toEqual({ events: 10, rows: 4, disliked: 1, through: '10' });
     const s = (min: number) => Math.floor((T0 + min * 60_000) / 1000);
     expect((await readFile(out, 'utf8')).split('\n')).toEqual([
       'userId,itemId,rating,timestamp',
@@ -55,7 +55,7 @@ describe('exportEventsCsv', () => {
   it('keeps only the asked types, while dislikes still remove their pair', async () => {
     const out = join(dir, 'ratings.csv');
     const report = await exportEventsCsv(store, out, loadEventConfig(''), { types: new Set(['rating', 'add_to_cart']) });
-    expect(report).toEqual({ events: 10, rows: 2, disliked: 1 });
+    expect(report).toEqual({ events: 10, rows: 2, disliked: 1, through: '10' });
     const lines = (await readFile(out, 'utf8')).trim().split('\n').slice(1).map((l) => l.replace(/,\d+$/, ''));
     expect(lines).toEqual(['ann,lamp,2.5', 'bob,"sofa, big",3']);
   });
@@ -64,6 +64,8 @@ describe('exportEventsCsv', () => {
     const out = join(dir, 'recent.csv');
     const report = await exportEventsCsv(store, out, loadEventConfig('click=7'), { sinceTs: T0 + 60 * 60_000, header: false });
     expect(report.rows).toBe(1);
+    // Only the last event is at or after --since: the export read through its position.
+    expect(report.through).toBe('10');
     const base = join(dir, 'base.csv');
     await writeFile(base, `userId,itemId,rating,timestamp\nann,sofa,5,${Math.floor(T0 / 1000) - 86_400}\n${await readFile(out, 'utf8')}`);
     const loaded = await loadInteractionsFile(base);

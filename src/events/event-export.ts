@@ -34,47 +34,75 @@ export interface ExportReport {
   readonly rows: number;
   /** Pairs left out because their latest word was a dislike. */
   readonly disliked: number;
+  /**
+   * Log position (`StoredEvent.seq`) of the last event read, or null when none was: every event the
+   * export could see is at or before it (the log is scanned in position order, and positions are
+   * assigned in commit order).
+   */
+  readonly through: string | null;
 }
 
-interface Pair {
-  readonly userId: string;
-  readonly itemId: string;
+/** What the export makes of one (user, item) pair from its events so far (see addToPair). */
+export interface PairState {
   rating: number | undefined;
   strength: number;
   disliked: boolean;
+}
+
+interface Pair extends PairState {
+  readonly userId: string;
+  readonly itemId: string;
   tsMs: number;
+}
+
+/** True when the export reads `e` into its pair: its type is kept by `types` (when given) or a dislike. */
+export function exportKeeps(e: { readonly type: string }, config: EventConfig, types: ReadonlySet<string> | undefined): boolean {
+  return !types || types.has(e.type) || isDislike(config, e.type);
+}
+
+/** Folds one event (log order) into its pair's state, by the rules in the module doc. */
+export function addToPair(p: PairState, e: { readonly type: string; readonly value?: number }, config: EventConfig): void {
+  if (isDislike(config, e.type)) {
+    p.disliked = true;
+    p.rating = undefined;
+    p.strength = 0;
+  } else if (e.type === RATING_TYPE) {
+    p.disliked = false;
+    p.rating = e.value;
+  } else {
+    p.disliked = false;
+    p.strength += config.weights[e.type] ?? 0;
+  }
+}
+
+/** The pair's training value, or undefined when the pair gets no row (disliked, or not positive). */
+export function pairValue(p: PairState): number | undefined {
+  const value = p.rating ?? p.strength;
+  return p.disliked || !(value > 0) ? undefined : value;
 }
 
 /** Reads the log and writes the training rows to `path`. */
 export async function exportEventsCsv(log: EventLog, path: string, config: EventConfig, options: ExportOptions = {}): Promise<ExportReport> {
   const pairs = new Map<string, Pair>();
   let events = 0;
+  let through: string | null = null;
   for await (const e of log.scanEvents(options.sinceTs === undefined ? {} : { sinceTs: options.sinceTs })) {
     events++;
+    through = e.seq;
     if (events % 10_000 === 0) options.onEvents?.(events);
-    if (options.types && !options.types.has(e.type) && !isDislike(config, e.type)) continue;
+    if (!exportKeeps(e, config, options.types)) continue;
     const key = `${e.userId}\u0000${e.itemId}`;
     let p = pairs.get(key);
     if (!p) pairs.set(key, (p = { userId: e.userId, itemId: e.itemId, rating: undefined, strength: 0, disliked: false, tsMs: e.ts }));
     p.tsMs = Math.max(p.tsMs, e.ts);
-    if (isDislike(config, e.type)) {
-      p.disliked = true;
-      p.rating = undefined;
-      p.strength = 0;
-    } else if (e.type === RATING_TYPE) {
-      p.disliked = false;
-      p.rating = e.value;
-    } else {
-      p.disliked = false;
-      p.strength += config.weights[e.type] ?? 0;
-    }
+    addToPair(p, e, config);
   }
   let text = options.header === false ? '' : 'userId,itemId,rating,timestamp\n';
   let rows = 0;
   let disliked = 0;
   for (const p of pairs.values()) {
-    const value = p.rating ?? p.strength;
-    if (p.disliked || !(value > 0)) {
+    const value = pairValue(p);
+    if (value === undefined) {
       disliked++;
       continue;
     }
@@ -82,5 +110,5 @@ export async function exportEventsCsv(log: EventLog, path: string, config: Event
     rows++;
   }
   await writeFileAtomic(path, text);
-  return { events, rows, disliked };
+  return { events, rows, disliked, through };
 }

@@ -5,6 +5,8 @@
  * vector product) and the user's top-K list is overwritten in the served version. Everything is
  * derived from the log, so recomputing is idempotent, any instance sharing the store can do it, and
  * a new version is caught up by recomputing every user with events (`rebuild`, run on activation).
+ * Events the version's model was trained on (its events watermark, see learned-events.ts) are left
+ * out when read back, so they do not count twice.
  *
  * Group commit: events of all `ingest` calls made in the same event-loop turn (concurrent requests),
  * or while earlier groups are still being logged, are logged together with their live-popularity
@@ -30,6 +32,7 @@ import { deriveList, rankInFull, type ListUpdate, type RankedList } from './list
 import type { ModelSource, ServedVersion } from './model-source.js';
 import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
+import { learnedFilterOf, unlearnedEvents } from './learned-events.js';
 import { UserLocks } from './user-locks.js';
 import { foldEvents, userInteractions, type UserInteractions } from './user-interactions.js';
 
@@ -376,9 +379,13 @@ export class OnlineUpdater {
       const cursor = fresh[fresh.length - 1].userCursor?.after ?? NO_EVENTS_CURSOR;
       return { interactions: userInteractions(trainingRow(model, userId), fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: false };
     }
+    // Events read back from the log may include ones the model learned (learned-events.ts);
+    // just-appended ones never do.
+    const learned = learnedFilterOf(target.record.meta);
     if (!prev) {
       const page = await this.#store.userEventsAfter(userId);
-      return { interactions: userInteractions(trainingRow(model, userId), page.events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
+      const events = unlearnedEvents(page.events, learned, this.#config);
+      return { interactions: userInteractions(trainingRow(model, userId), events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
     }
     if (fresh.length > 0 && follows(prev.cursor, fresh)) {
       // Exactly our events were logged for this user since its last fold: no need to read them back.
@@ -386,7 +393,8 @@ export class OnlineUpdater {
       return { interactions: foldEvents(prev.interactions, fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: true };
     }
     const page = await this.#store.userEventsAfter(userId, prev.cursor);
-    return { interactions: foldEvents(prev.interactions, page.events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
+    const events = unlearnedEvents(page.events, learned, this.#config);
+    return { interactions: foldEvents(prev.interactions, events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
   }
 
   /** The user's new list: derived from the previous one when the events allow it, else in full. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRedis, startRedis, type RedisServer } from '../../test/support/redis-server.js';
 import { csrFromCoo } from '../core/csr.js';
+import { EVENTS_WATERMARK_META } from '../models/manifest.js';
 import { fixtureModel } from '../serve/test-support/fixture-model.js';
 import { spawnNode, transpileForChild, waitForLine } from '../serve/test-support/ts-child.js';
 import type { OnlineStore } from '../store/online-store.js';
@@ -75,6 +76,18 @@ describe('publishModel to LMDB', () => {
     const pairs: [number, number][] = [];
     for (let u = 0; u < model.numUsers; u++) for (let p = model.seen.indptr[u]; p < model.seen.indptr[u + 1]; p++) pairs.push([u, model.seen.indices[p]]);
     expect([...(await store.getPopular(1))!.items]).toEqual(referencePopularity(pairs, model.numItems, 100));
+    await store.close();
+  });
+
+  it('records the model\u2019s events watermark in the version meta, and none for a model without one', async () => {
+    const store = await openStore(await lmdbUrl());
+    const model = fixtureModel({ users: 6, items: 8, seenPerUser: 2 });
+    const plain = await publishModel(model, store, { topK: 3, similarK: 2, progress: false });
+    expect((await store.getVersion(plain.version))!.meta[EVENTS_WATERMARK_META]).toBeUndefined();
+    const watermark = { through: '41', since: 1_767_225_600_000, types: ['rating'], store: 'lmdb:///srv/rtrec', exportedAt: '2026-01-02T03:04:05.000Z' };
+    model.info = { ...model.info, training: { ...model.info.training, eventsWatermark: watermark } };
+    const marked = await publishModel(model, store, { topK: 3, similarK: 2, progress: false });
+    expect(JSON.parse(String((await store.getVersion(marked.version))!.meta[EVENTS_WATERMARK_META]))).toEqual(watermark);
     await store.close();
   });
 

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { CsrMatrix } from '../core/csr.js';
 import { createProgress } from '../core/progress.js';
 import { topK } from '../math/topk.js';
+import { EVENTS_WATERMARK_META } from '../models/manifest.js';
 import type { Ranked } from '../models/recommender.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { CatalogEntry, OnlineStore, SubjectList, VersionCounts, VersionWriter } from '../store/online-store.js';
@@ -71,6 +72,8 @@ export async function publishModel(model: TrainedModel, store: OnlineStore, opti
       topK: topKUsers,
       similarK,
       popularK,
+      // Which logged events the model learned: the online update must not fold them in again.
+      ...(model.info.training.eventsWatermark ? { [EVENTS_WATERMARK_META]: JSON.stringify(model.info.training.eventsWatermark) } : {}),
     },
   });
   const bar = createProgress('publish', model.numUsers + model.numItems, options.progress === undefined ? {} : { enabled: options.progress });

@@ -19,6 +19,28 @@ export interface ArrayEntry {
   readonly sha256: string;
 }
 
+/**
+ * Which part of an online store's event log a model was trained on (recorded by `rtrec train` from
+ * the sidecar `rtrec events export` writes; see src/events/events-watermark.ts). An event is learned
+ * when it is at or before `through` in the log, its time is at or after `since` (when set) and its type
+ * is one of `types` or a dislike (when `types` is set): exactly the events the export read.
+ */
+export interface EventsWatermark {
+  /** Log position (`StoredEvent.seq`) of the last event the export read. */
+  readonly through: string;
+  /** The export's `--since`, ms since the epoch. */
+  readonly since?: number;
+  /** The export's `--types`: other positive types were not exported. */
+  readonly types?: readonly string[];
+  /** The store the export read (its description), for people: positions of other stores mean nothing. */
+  readonly store: string;
+  /** ISO-8601 time of the export. */
+  readonly exportedAt: string;
+}
+
+/** The version meta key (see PublishMeta) where publish records a model's EventsWatermark, as JSON. */
+export const EVENTS_WATERMARK_META = 'eventsWatermark';
+
 /** What a model is, independent of how its folder stores it. */
 export interface ModelInfo {
   readonly format: typeof MODEL_FORMAT;
@@ -42,6 +64,8 @@ export interface ModelInfo {
     readonly finalLoss?: number;
     /** Which engine produced the model (embedded trainer or Spark). */
     readonly engine: string;
+    /** Present when the training data included an event-log export: the log part it learned from. */
+    readonly eventsWatermark?: EventsWatermark;
   };
   /** Evaluation results attached by `rtrec train --test` / `rtrec report --save`. */
   readonly metrics?: Readonly<Record<string, number>>;

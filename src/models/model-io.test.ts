@@ -36,6 +36,19 @@ describe('saveModel / loadModel', () => {
     });
   }
 
+  it('round-trips the events watermark in the manifest, and leaves it out for a model without one', async () => {
+    const model = await trainModel(dataset, { type: 'pop' });
+    const plainDir = join(root, 'no-watermark');
+    await saveModel(plainDir, model);
+    expect((await loadModel(plainDir)).info.training.eventsWatermark).toBeUndefined();
+    expect(await readFile(join(plainDir, 'manifest.json'), 'utf8')).not.toContain('eventsWatermark');
+    const watermark = { through: '1767225600000-3', types: ['rating', 'view'], store: 'redis://cache:6379', exportedAt: '2026-01-01T00:00:00.000Z' };
+    model.info = { ...model.info, training: { ...model.info.training, eventsWatermark: watermark } };
+    const dir = join(root, 'watermark');
+    await saveModel(dir, model);
+    expect((await loadModel(dir)).info.training.eventsWatermark).toEqual(watermark);
+  });
+
   it('refuses a folder without a manifest with a clear code', async () => {
     await expect(loadModel(join(root, 'nothing-here'))).rejects.toMatchObject({ code: 'RTREC_ERR_MODEL_NOT_FOUND' });
   });

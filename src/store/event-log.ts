@@ -133,6 +133,19 @@ export interface ItemCounters {
   topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]>;
 }
 
+/**
+ * A log position (`StoredEvent.seq`) as [major, minor], for ordering positions of one store: a
+ * decimal sequence number (LMDB, "12" → [12, 0]) or a Redis stream id ("1700000000000-3" →
+ * [1700000000000, 3]). Undefined for anything else (e.g. the empty seq of an event not logged yet).
+ */
+export function parseSeq(seq: string): readonly [number, number] | undefined {
+  const dash = seq.indexOf('-');
+  const major = Number(dash < 0 ? seq : seq.slice(0, dash));
+  const minor = dash < 0 ? 0 : Number(seq.slice(dash + 1));
+  if (seq === '' || !Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || major < 0 || minor < 0) return undefined;
+  return [major, minor];
+}
+
 /** Encodes an event for the log (JSON: compact, readable with redis-cli and mdb tools). */
 export function encodeEvent(e: NewEvent): string {
   const doc: Record<string, unknown> = { eventId: e.eventId, userId: e.userId, itemId: e.itemId, type: e.type, ts: e.ts };

@@ -1,8 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../test-support/run-command.js';
+import { readExportSidecar } from '../../events/export-sidecar.js';
 import { openStore } from '../../store/open-store.js';
 import { registerEventsCommand } from './events.js';
 
@@ -28,6 +30,30 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 describe('rtrec events export', () => {
+  it('records beside the CSV the log position read through, the filters and the CSV hash; replaces a stale record', async () => {
+    const out = join(dir, 'recorded.csv');
+    await writeFile(`${out}.rtrec-events.json`, '{"stale": true}');
+    const printed = JSON.parse(await cli('events', 'export', '--store', storeUrl, '--out', out, '--json')) as { record: string };
+    expect(printed.record).toBe(`${out}.rtrec-events.json`);
+    const record = JSON.parse(await readFile(printed.record, 'utf8')) as Record<string, unknown>;
+    // LMDB positions are the log's sequence numbers: the two events are 1 and 2.
+    expect(record).toMatchObject({ format: 'rtrec-events-export', logThrough: '2', store: storeUrl, events: 2, rows: 2 });
+    expect(record.since).toBeUndefined();
+    expect(record.sha256).toBe(createHash('sha256').update(await readFile(out)).digest('hex'));
+    const reading = await readExportSidecar(out);
+    expect(reading).toMatchObject({ kind: 'watermark', watermark: { through: '2', store: storeUrl } });
+
+    const filtered = join(dir, 'filtered.csv');
+    const text = await cli('events', 'export', '--store', storeUrl, '--out', filtered, '--since', '2026-01-02', '--types', 'purchase');
+    expect(text).toContain('log read through position 2');
+    expect(JSON.parse(await readFile(`${filtered}.rtrec-events.json`, 'utf8'))).toMatchObject({ logThrough: '2', since: Date.parse('2026-01-02'), types: ['purchase'] });
+
+    const none = join(dir, 'none.csv');
+    await cli('events', 'export', '--store', storeUrl, '--out', none, '--since', '2030-01-01');
+    expect(JSON.parse(await readFile(`${none}.rtrec-events.json`, 'utf8'))).toMatchObject({ logThrough: null, events: 0 });
+    expect(await readExportSidecar(none)).toEqual({ kind: 'empty' });
+  });
+
   it('writes the log since a time with the configured weights, and reports counts as JSON', async () => {
     const out = join(dir, 'out.csv');
     const printed = await cli('events', 'export', '--store', storeUrl, '--out', out, '--since', '2026-01-02', '--event-weights', 'purchase=4', '--json');

@@ -2,11 +2,14 @@
  * @module `rtrec events export [--since ISO] [--store URL] --out FILE`: writes the store's event log
  * as a canonical interactions CSV (see src/events/event-export.ts) so the next training learns from
  * today's behaviour. Weights come from `--event-weights` or `RTREC_EVENT_WEIGHTS`, as in `rtrec serve`.
+ * Beside the CSV it records which part of the log the file holds (`<out>.rtrec-events.json`, see
+ * src/events/export-sidecar.ts), so a model trained on it does not fold those events in again.
  */
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
 import { EVENT_WEIGHTS_ENV, loadEventConfig } from '../../events/event-config.js';
 import { exportEventsCsv } from '../../events/event-export.js';
+import { removeExportSidecar, sidecarPath, writeExportSidecar } from '../../events/export-sidecar.js';
 import { DEFAULT_STORE_URL, openStore, resolveStoreUrl } from '../../store/open-store.js';
 import { emit } from '../kit.js';
 
@@ -48,8 +51,17 @@ export function registerEventsCommand(program: Command): void {
       const store = await openStore(resolveStoreUrl(flags.store));
       try {
         // The log's length is not known up front, so there is no bar; the summary counts the events.
+        // A record left by an earlier export to this file must not describe the new one, even if this export fails midway.
+        await removeExportSidecar(flags.out);
         const report = await exportEventsCsv(store, flags.out, config, { sinceTs, header: flags.header, ...(types ? { types } : {}) });
-        emit(Boolean(flags.json), { ...report, out: flags.out, store: store.description }, () => `${report.events} events → ${report.rows} rows in ${flags.out} (${report.disliked} disliked pairs left out)`);
+        await writeExportSidecar(flags.out, { through: report.through, ...(sinceTs === undefined ? {} : { since: sinceTs }), ...(types ? { types } : {}), store: store.description, events: report.events, rows: report.rows });
+        const record = sidecarPath(flags.out);
+        emit(Boolean(flags.json), { ...report, out: flags.out, store: store.description, record }, () => {
+          const lines = [`${report.events} events → ${report.rows} rows in ${flags.out} (${report.disliked} disliked pairs left out)`];
+          if (report.through === null) lines.push(`no events read: ${record} records that the file holds none of the log`);
+          else lines.push(`log read through position ${report.through}${sinceTs === undefined ? '' : ` (events since ${flags.since})`}${types ? ` (types ${[...types].join(',')} and dislikes)` : ''}: recorded in ${record}, so a model trained on ${flags.out} does not fold these events in again`);
+          return lines.join('\n');
+        });
       } finally {
         await store.close();
       }

@@ -1,6 +1,8 @@
 /**
  * @module `rtrec train`: load a data set, fit a model with its tuned defaults (or the given
- * hyper-parameters), optionally evaluate it on a test file, and save the model folder.
+ * hyper-parameters), optionally evaluate it on a test file, and save the model folder. A `--data`
+ * file written by `rtrec events export` gives the model its events watermark (the log part it learned
+ * from; see src/events/export-sidecar.ts for the rule with several files).
  */
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
@@ -13,6 +15,7 @@ import { trainWithSpark } from '../../jobs/spark-train.js';
 import { evaluateModel } from '../../jobs/evaluate-model.js';
 import { metricsTable } from '../metrics-table.js';
 import { loadDataset } from '../../data/load-dataset.js';
+import { trainingWatermark } from '../../events/export-sidecar.js';
 import { concatInteractions, type Dataset } from '../../data/interactions.js';
 import type { LoadOptions } from '../../data/load-options.js';
 import { emit, formatTable, parseChoice, parseIntOption, parseNumberOption } from '../kit.js';
@@ -122,6 +125,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   }
   if (flags.model !== 'auto') hyperParametersFrom(flags, flags.model); // fail on a wrong flag before loading data
   const dataset = await loadCombined(flags.data, loadOptionsFrom(flags));
+  const events = await trainingWatermark(flags.data);
+  for (const note of events.notes) log(note);
   const x = dataset.interactions;
   log(`loaded ${x.length} interactions, ${x.users.size} users, ${x.items.size} items from ${dataset.source}`);
   const type = resolveModelType(flags, x.items.size);
@@ -151,6 +156,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     bar.stop();
   }
 
+  if (events.watermark) model.info = { ...model.info, training: { ...model.info.training, eventsWatermark: events.watermark } };
+
   let metrics: Record<string, number> | undefined;
   if (flags.test) {
     // Clones: test-only ids get indices past the model's without changing the model's own maps.
@@ -169,6 +176,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     items: info.numItems,
     interactions: info.numInteractions,
     seconds: info.training.seconds,
+    eventsWatermark: info.training.eventsWatermark ?? null,
     ...(metrics ? { metrics } : {}),
   };
   emit(Boolean(flags.json), result, () => {
