@@ -15,7 +15,7 @@
  *    `--batch-event-rate` events/s.
  *
  * Each server first gets `--warmup` seconds of the mixed load, unmeasured. Each (data set, store) is
- * measured `--runs` times on a fresh server over the same published version; the table shows the
+ * measured `--runs` times, each on a freshly published store and a fresh server; the table shows the
  * median of each column (errors and stale answers summed) and every run's event→fresh p99. The
  * server runs with NODE_OPTIONS as the image sets it (see SERVE_SEMI_SPACE_MB).
  *
@@ -230,19 +230,26 @@ async function main(): Promise<void> {
     for (const [d, ds] of dataSets.entries()) {
       const modelDir = join(dir, `model-${d}`);
       await saveModel(modelDir, ds.model);
-      const stores: [string, string][] = [['LMDB', `lmdb://${join(dir, `store-${d}`)}`], ...(redis ? [['Redis (AOF everysec)', `${redis.url}?prefix=rt${d}`] as [string, string]] : [])];
-      for (const [name, url] of stores) {
-        process.stderr.write(`${ds.name} / ${name}: publishing… `);
+      // Every run gets a store of its own: a server starting on a log that earlier runs filled would
+      // spend its first seconds recomputing those users (the rebuild on activation), not serving.
+      const stores: [string, (run: number) => string][] = [
+        ['LMDB', (run) => `lmdb://${join(dir, `store-${d}-${run}`)}`],
+        ...(redis ? [['Redis (AOF everysec)', (run: number) => `${redis.url}?prefix=rt${d}r${run}`] as [string, (run: number) => string]] : []),
+      ];
+      for (const [name, urlOf] of stores) {
+        process.stderr.write(`${ds.name} / ${name}: `);
         try {
-          const store = await openStore(url);
-          try {
-            await publishModel(ds.model, store, { progress: false });
-          } finally {
-            await store.close();
-          }
           const runs: Row[] = [];
           for (let run = 0; run < RUNS; run++) {
-            process.stderr.write(`measuring (${run + 1}/${RUNS})… `);
+            const url = urlOf(run);
+            process.stderr.write(`publishing (${run + 1}/${RUNS})… `);
+            const store = await openStore(url);
+            try {
+              await publishModel(ds.model, store, { progress: false });
+            } finally {
+              await store.close();
+            }
+            process.stderr.write('measuring… ');
             runs.push(await measure(ds, name, url, modelDir, 11 + 100 * rows.length + run));
           }
           const row = medianRow(runs);
