@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRedis, startRedis, type RedisServer } from '../../test/support/redis-server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEachStore } from '../../test/support/each-store.js';
 import { createRng } from '../core/rng.js';
 import { publishModel } from '../jobs/publish.js';
 import type { AppendOptions, NewEvent } from '../store/event-log.js';
@@ -146,25 +143,4 @@ function updaterSuite(freshUrl: () => Promise<string>): void {
   });
 }
 
-describe('OnlineUpdater group commit and incremental folds on LMDB', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-  updaterSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rtrec-updater-group-'));
-    dirs.push(dir);
-    return `lmdb://${dir}`;
-  });
-});
-
-describeRedis('OnlineUpdater group commit and incremental folds on Redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    await server.destroy();
-  });
-  updaterSuite(() => Promise.resolve(`${server.url}?prefix=group`));
-});
+describeOnEachStore('OnlineUpdater group commit and incremental folds', updaterSuite);

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRedis, startRedis, type RedisServer } from '../../test/support/redis-server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEachStore } from '../../test/support/each-store.js';
 import { concatInteractions } from '../data/interactions.js';
 import { loadDataset } from '../data/load-dataset.js';
 import { publishModel } from '../jobs/publish.js';
@@ -156,25 +156,4 @@ function watermarkSuite(freshUrl: () => Promise<string>): void {
   });
 }
 
-describe('OnlineUpdater with an events watermark on LMDB', () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
-  watermarkSuite(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rtrec-watermark-store-'));
-    dirs.push(dir);
-    return `lmdb://${dir}`;
-  });
-});
-
-describeRedis('OnlineUpdater with an events watermark on Redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    await server.destroy();
-  });
-  watermarkSuite(() => Promise.resolve(`${server.url}?prefix=watermark`));
-});
+describeOnEachStore('OnlineUpdater with an events watermark', watermarkSuite);
