@@ -57,13 +57,10 @@ class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
-    if (error || status >= 500) {
-      reply.log.error({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime, ...(error ? { err: error } : {}) }, 'request errored');
-    } else if (status >= 400) {
-      reply.log.info({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
-    } else {
-      reply.log.debug({ method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime }, 'request completed');
-    }
+    const line = { method: request.method, url: request.url, statusCode: status, responseTime: reply.elapsedTime };
+    if (error || status >= 500) reply.log.error(error ? { ...line, err: error } : line, 'request errored');
+    else if (status >= 400) reply.log.info(line, 'request completed');
+    else reply.log.debug(line, 'request completed');
   }
 }
 
