@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecError } from '../core/errors.js';
 import { loadDataset } from '../data/load-dataset.js';
 import type { Dataset } from '../data/interactions.js';
 import { loadModel, saveModel } from '../models/model-io.js';
 import { importSparkModel } from './import-model.js';
+import { rejection } from '../../test/support/rejection.js';
 
 // Training data (made up): ann rates m1 twice, the later rating (2) must be the seen value.
 // Users in order of appearance: ann, bob, "c,d"; items: m1, m2, m3.
@@ -54,16 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RecError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecError);
-    return err as RecError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('importSparkModel', () => {
   it('places factors by original id in the data order; missing ids get zero vectors and a warning', async () => {

@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecError } from '../core/errors.js';
 import { locateSpark, parseJavaVersion, parseSparkConf, SPARK_JOB_SCRIPT, SPARK_UNAVAILABLE, sparkSubmitArgs } from './spark-submit.js';
+import { rejection } from '../../test/support/rejection.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -12,16 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RecError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecError);
-    return err as RecError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A fake `java` printing `version` the way `java -version` does (on stderr). */
 async function fakeJavaHome(name: string, version: string): Promise<string> {

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { splitCsvLine } from '../data/csv.js';
 import { InteractionsBuilder, type Dataset } from '../data/interactions.js';
 import { DEFAULT_SPARK_VENV, SPARK_UNAVAILABLE } from './spark-submit.js';
 import { trainWithSpark } from './spark-train.js';
+import { rejection } from '../../test/support/rejection.js';
 
 const SPARK_READY = existsSync(join(DEFAULT_SPARK_VENV, 'bin', 'spark-submit'));
 const RUN_SPARK = SPARK_READY || Boolean(process.env.CI);
@@ -54,16 +54,6 @@ async function readFactorCsv(path: string): Promise<Map<string, number[]>> {
     out.set(id, values.map(Number));
   }
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RecError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecError);
-    return err as RecError;
-  }
-  throw new Error('expected a rejection');
 }
 
 let dir: string;
