@@ -71,7 +71,9 @@ export function modelDirSource(dir: string, options: { recheckMs?: number } = {}
   return {
     async modelFor(served) {
       const stale = !loaded || lookup(loaded.model, served).model === undefined;
-      if (Date.now() - checkedAt >= (stale ? Math.min(recheckMs, 1_000) : recheckMs)) {
+      // A load already under way (e.g. started by the rebuild at activation) is always waited for:
+      // answering from before it would report "no model loaded yet" for a model about to be there.
+      if (inFlight || Date.now() - checkedAt >= (stale ? Math.min(recheckMs, 1_000) : recheckMs)) {
         inFlight ??= check().finally(() => {
           inFlight = undefined;
         });

@@ -43,7 +43,9 @@ describe('rtrec serve killed with SIGKILL right after a 202', () => {
     const events = Array.from({ length: 5 }, (_, j) => ({ userId: 'killed-user', itemId: `i${j * 3}`, type: 'rating', value: 1 + j, eventId: `k${j}` }));
     const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify({ events }) });
     expect(res.status).toBe(202);
-    expect(((await res.json()) as { applied: boolean }).applied).toBe(true);
+    const body = (await res.json()) as { applied: boolean; notApplied?: string };
+    // The message carries the server's reason when the update was not applied.
+    expect(body.applied, `not applied: ${body.notApplied}`).toBe(true);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
