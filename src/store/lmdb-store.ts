@@ -155,9 +155,14 @@ class LmdbBackend implements StoreBackend {
     if (last) await last;
   }
 
-  readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined> {
+  readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
     this.#ensureOpen();
-    return Promise.resolve(this.#data.get([place.version, collection, key]));
+    // getBinaryFast returns lmdb-js's read buffer, valid until the next read: decoded right here, it
+    // saves a copy per read (about 1 µs of a 2 µs read, measured on ranked lists of 100 entries).
+    // That buffer is larger than the value, with `length` overridden to the value's size, which typed
+    // array methods ignore: hand out a view of exactly the value.
+    const bytes = this.#data.getBinaryFast([place.version, collection, key]);
+    return Promise.resolve(bytes === undefined ? undefined : decode(bytes.subarray(0, bytes.length)));
   }
 
   countEntries(place: VersionPlace, collection: Collection): Promise<number> {

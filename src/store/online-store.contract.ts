@@ -307,6 +307,22 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     await w.abort('test');
   });
 
+  it('hands back the previous list itself while the stored one is unchanged, and a new one once it changes', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const v = await publish(store, 1);
+    const first = await store.getUserRecs(v, 'user-2');
+    expect(first).toBeDefined();
+    expect(await store.getUserRecs(v, 'user-2', first)).toBe(first);
+    const fresh = ranked([3, 1, 0], [9, 8, 7]);
+    await store.putUserRecs(v, 'user-2', fresh);
+    const after = await store.getUserRecs(v, 'user-2', first);
+    expect(after).not.toBe(first);
+    expect(after).toEqual(fresh);
+    const similar = await store.getSimilarItems(v, versionData(1, 12).similar[0].subjectId);
+    expect(await store.getSimilarItems(v, versionData(1, 12).similar[0].subjectId, similar)).toBe(similar);
+  });
+
   it('adds item counters atomically per bucket, shared across readers, largest first', async () => {
     const url = await setup.freshUrl();
     const store = await open(url);

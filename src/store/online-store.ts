@@ -144,7 +144,11 @@ export interface OnlineStore extends EventLog, ItemCounters {
   /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers. */
   cleanup(): Promise<number[]>;
 
-  getUserRecs(version: number, userId: string): Promise<Ranked | undefined>;
+  /**
+   * A user's list. When `previous` (an earlier answer of this method) holds exactly what is stored,
+   * `previous` itself is returned, without decoding: identity tells callers the list is unchanged.
+   */
+  getUserRecs(version: number, userId: string, previous?: Ranked): Promise<Ranked | undefined>;
   /**
    * Writes (or replaces) one user's list in a ready version, visible to every reader at once. The
    * version's recorded counts and checksum describe it as published and are not updated.
@@ -156,7 +160,8 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
    */
   putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void>;
-  getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined>;
+  /** An item's similar items; `previous` as for getUserRecs. */
+  getSimilarItems(version: number, itemId: string, previous?: Ranked): Promise<Ranked | undefined>;
   getPopular(version: number): Promise<Ranked | undefined>;
   readCatalog(version: number): Promise<Catalog>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/rng.js';
-import { decodeRanked, encodeRanked } from './rec-codec.js';
+import { decodeRanked, encodeRanked, encodes } from './rec-codec.js';
 
 describe('ranked list encoding', () => {
   it('round-trips items and float32 scores exactly, whatever the alignment of the bytes', () => {
@@ -39,5 +39,26 @@ describe('ranked list encoding', () => {
     expect(() => decodeRanked(Uint8Array.of(), 'user-recs/u1')).toThrow(/user-recs\/u1: not a ranked list/);
     expect(() => decodeRanked(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0), 'x')).toThrow(expect.objectContaining({ code: 'RTREC_ERR_STORE_CORRUPT' }) as Error);
     expect(() => decodeRanked(Uint8Array.of(1, 0, 0, 0), 'x')).toThrow(/not a ranked list/);
+  });
+
+  it('tells whether bytes encode a given list, for decoded lists (one buffer) and separately built ones', () => {
+    const list = { items: Int32Array.of(4, 9, 1), scores: Float32Array.of(0.5, -2, 3) };
+    const bytes = encodeRanked(list);
+    const decoded = decodeRanked(bytes, 'test');
+    for (const candidate of [list, decoded]) expect(encodes(bytes, candidate)).toBe(true);
+    const changes = [
+      { items: Int32Array.of(4, 9, 2), scores: list.scores },
+      { items: list.items, scores: Float32Array.of(0.5, -2, 3.0000002) },
+      { items: Int32Array.of(4, 9), scores: Float32Array.of(0.5, -2) },
+    ];
+    for (const other of changes) {
+      expect(encodes(bytes, other)).toBe(false);
+      expect(encodes(encodeRanked(other), decoded)).toBe(false);
+    }
+    // A longer backing buffer than the value (how LMDB hands out reads) must not matter.
+    const host = new Uint8Array(64);
+    host.set(bytes, 5);
+    expect(encodes(host.subarray(5, 5 + bytes.length), decoded)).toBe(true);
+    expect(encodes(Uint8Array.of(2, ...bytes.subarray(1)), decoded)).toBe(false);
   });
 });

@@ -29,12 +29,14 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 /**
  * Decodes encodeRanked output. On little-endian platforms (all common ones) the bytes are copied
  * once into an aligned buffer and viewed as typed arrays; 8 bytes per entry read one by one cost
- * more than the store read itself on the serving path.
+ * more than the store read itself on the serving path. `where` names the entry in the error (a
+ * function, so the name is only built when needed). The result never shares memory with `bytes`.
  * @throws RTREC_ERR_STORE_CORRUPT on a wrong format or length
  */
-export function decodeRanked(bytes: Uint8Array, where: string): Ranked {
+export function decodeRanked(bytes: Uint8Array, where: string | (() => string)): Ranked {
   if (bytes.length < 1 || bytes[0] !== RANKED_FORMAT || (bytes.length - 1) % 8 !== 0) {
-    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: not a ranked list (format byte ${bytes[0]}, ${bytes.length} bytes)`);
+    const place = typeof where === 'string' ? where : where();
+    throw new RecError('RTREC_ERR_STORE_CORRUPT', `${place}: not a ranked list (format byte ${bytes[0]}, ${bytes.length} bytes)`);
   }
   const n = (bytes.length - 1) / 8;
   if (LITTLE_ENDIAN) {
@@ -50,6 +52,25 @@ export function decodeRanked(bytes: Uint8Array, where: string): Ranked {
     scores[j] = view.getFloat32(1 + 4 * n + 4 * j, true);
   }
   return { items, scores };
+}
+
+/**
+ * True when `bytes` is exactly encodeRanked(`ranked`): lets a reader keep a list it already decoded
+ * instead of decoding (and allocating) again. A list from decodeRanked holds its items and scores in
+ * one buffer laid out as the encoding is, so the check is one memory comparison.
+ */
+export function encodes(bytes: Uint8Array, ranked: Ranked): boolean {
+  const { items, scores } = ranked;
+  const n = items.length;
+  if (scores.length !== n || bytes.length !== 1 + 8 * n || bytes[0] !== RANKED_FORMAT) return false;
+  if (LITTLE_ENDIAN && items.buffer === scores.buffer && scores.byteOffset === items.byteOffset + 4 * n) {
+    return Buffer.from(bytes.buffer, bytes.byteOffset + 1, 8 * n).equals(new Uint8Array(items.buffer, items.byteOffset, 8 * n));
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let j = 0; j < n; j++) {
+    if (view.getInt32(1 + 4 * j, true) !== items[j] || !Object.is(view.getFloat32(1 + 4 * n + 4 * j, true), scores[j])) return false;
+  }
+  return true;
 }
 
 interface CatalogJson {

@@ -307,10 +307,10 @@ class RedisBackend implements StoreBackend {
     await writeHsets(this.#conn, planHsets(fields, HSET_MAX_BYTES), this.#writes);
   }
 
-  async readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined> {
+  async readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
     const dataKey = this.#dataKey(place, collection, key);
     const v = (await this.#conn.send(dataKey, ['HGET', dataKey, key], { buffers: true, timeoutMs: this.#readTimeoutMs })) as Buffer | null;
-    return v ?? undefined;
+    return v === null ? undefined : decode(v);
   }
 
   async countEntries(place: VersionPlace, collection: Collection): Promise<number> {

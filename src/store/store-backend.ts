@@ -54,7 +54,11 @@ export interface StoreBackend extends Omit<EventLog, 'appendEvents'>, ItemCounte
   planLayout(expected: Partial<VersionCounts>): Readonly<Record<string, number>>;
   /** Writes one batch as one transaction or pipeline. */
   writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void>;
-  readEntry(place: VersionPlace, collection: Collection, key: string): Promise<Buffer | undefined>;
+  /**
+   * One entry, passed through `decode` as soon as it is read: `bytes` may be the store's own reused
+   * buffer (LMDB hands out its read buffer without a copy), so `decode` must copy what it keeps.
+   */
+  readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined>;
   countEntries(place: VersionPlace, collection: Collection): Promise<number>;
   /** Every value of a collection (used for the catalogue, which readers load whole). */
   readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]>;

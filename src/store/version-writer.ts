@@ -139,7 +139,7 @@ export class BackendVersionWriter implements VersionWriter {
       const stored = await this.#backend.countEntries(this.#record, c);
       if (stored !== counts[c]) return `collection ${c} holds ${stored} entries, ${counts[c]} were written`;
     }
-    const readBack = await Promise.all(this.#samples.map((s) => this.#backend.readEntry(this.#record, s.collection, s.key)));
+    const readBack = await Promise.all(this.#samples.map((s) => this.#backend.readEntry(this.#record, s.collection, s.key, (bytes) => Buffer.from(bytes))));
     const missing = readBack.findIndex((v) => v === undefined);
     if (missing >= 0) return `entry ${this.#samples[missing].collection}/${this.#samples[missing].key} is missing`;
     const expected = this.#sampleDigest(this.#samples.map((s) => s.value));

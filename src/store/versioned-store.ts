@@ -20,7 +20,7 @@ import {
   type VersionWriter,
 } from './online-store.js';
 import type { AppendOptions, AppendResult, ItemCounter, NewEvent, ScanOptions, StoredEvent, UserEventsPage } from './event-log.js';
-import { decodeCatalogEntry, decodeRanked, encodeRanked } from './rec-codec.js';
+import { decodeCatalogEntry, decodeRanked, encodeRanked, encodes } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
 import { BackendVersionWriter } from './version-writer.js';
 
@@ -130,8 +130,8 @@ export class VersionedStore implements OnlineStore {
     return removed.sort((a, b) => a - b);
   }
 
-  async getUserRecs(version: number, userId: string): Promise<Ranked | undefined> {
-    return this.#readRanked(version, COLLECTIONS.userRecs, userId);
+  getUserRecs(version: number, userId: string, previous?: Ranked): Promise<Ranked | undefined> {
+    return this.#readRanked(version, COLLECTIONS.userRecs, userId, previous);
   }
 
   async putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void> {
@@ -195,11 +195,11 @@ export class VersionedStore implements OnlineStore {
     return this.#backend.topItemCounters(bucket, limit);
   }
 
-  async getSimilarItems(version: number, itemId: string): Promise<Ranked | undefined> {
-    return this.#readRanked(version, COLLECTIONS.similarItems, itemId);
+  getSimilarItems(version: number, itemId: string, previous?: Ranked): Promise<Ranked | undefined> {
+    return this.#readRanked(version, COLLECTIONS.similarItems, itemId, previous);
   }
 
-  async getPopular(version: number): Promise<Ranked | undefined> {
+  getPopular(version: number): Promise<Ranked | undefined> {
     return this.#readRanked(version, COLLECTIONS.popular, POPULAR_KEY);
   }
 
@@ -219,10 +219,21 @@ export class VersionedStore implements OnlineStore {
     return { ids, metadata };
   }
 
-  async #readRanked(version: number, collection: (typeof COLLECTIONS)[keyof typeof COLLECTIONS], key: string): Promise<Ranked | undefined> {
-    const place = this.#places.get(version) ?? (await this.#place(version));
-    const bytes = await this.#backend.readEntry(place, collection, key);
-    return bytes === undefined ? undefined : decodeRanked(bytes, `${collection}/${key} of version ${version}`);
+  /**
+   * Not an async function, on purpose: on the serving path each async layer that returns a promise
+   * adds microtask turns per request. Errors still arrive as rejections.
+   */
+  #readRanked(version: number, collection: (typeof COLLECTIONS)[keyof typeof COLLECTIONS], key: string, previous?: Ranked): Promise<Ranked | undefined> {
+    const decode = (bytes: Uint8Array) =>
+      previous !== undefined && encodes(bytes, previous) ? previous : decodeRanked(bytes, () => `${collection}/${key} of version ${version}`);
+    const place = this.#places.get(version);
+    if (!place) return this.#place(version).then((p) => this.#backend.readEntry(p, collection, key, decode));
+    try {
+      return this.#backend.readEntry(place, collection, key, decode);
+    } catch (err) {
+      // A backend refusing synchronously (e.g. a closed store) still fails the promise.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   async #place(version: number): Promise<VersionPlace> {
