@@ -20,7 +20,7 @@ export class VersionSnapshot {
   readonly itemIndex: ReadonlyMap<string, number>;
   readonly popular: Ranked;
   readonly #genreMasks = new Map<string, Uint8Array>();
-  /** JSON text of each item's id and metadata, built on first use (see answer-json.ts). */
+  /** JSON text of each item's id and metadata around its score, built on first use (see answer-json.ts). */
   readonly #heads: (string | undefined)[] = [];
   readonly #tails: (string | undefined)[] = [];
 
@@ -45,26 +45,33 @@ export class VersionSnapshot {
     return mask;
   }
 
-  /** `{"itemId":"…"` of item `idx`. */
-  itemHead(idx: number): string {
-    return (this.#heads[idx] ??= `{"itemId":${JSON.stringify(this.catalog.ids[idx])}`);
+  /** `{"itemId":"…","score":` of item `idx`: what precedes its score in an answer. */
+  itemOpen(idx: number): string {
+    return (this.#heads[idx] ??= flatString(`{"itemId":${JSON.stringify(this.catalog.ids[idx])},"score":`));
   }
 
   /** `,"field":value…}` — the item's metadata fields, closing the object. */
-  itemTail(idx: number): string {
+  itemClose(idx: number): string {
     let tail = this.#tails[idx];
     if (tail === undefined) {
       tail = '';
       for (const [k, v] of Object.entries(this.catalog.metadata[idx] ?? {})) {
         if (!RESERVED_FIELDS.has(k)) tail += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
       }
-      this.#tails[idx] = tail += '}';
+      this.#tails[idx] = tail = flatString(`${tail}}`);
     }
     return tail;
   }
 }
 
-/** Answer fields that item metadata may not overwrite. */
+/**
+ * `s` as one sequential string. Built by concatenation, it is a tree of pieces that every join into
+ * an answer walks again, piece by piece; the fragments are copied into answers on every request.
+ */
+function flatString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 const RESERVED_FIELDS = new Set(['itemId', 'score', 'rank', 'modelVersion']);
 
 function hasGenre(meta: ItemFields, genreLower: string): boolean {

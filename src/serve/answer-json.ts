@@ -1,24 +1,41 @@
 /**
  * @module JSON text of the hot answers, written directly from per-version fragments (each item's
- * `{"itemId":…` head and metadata tail are serialised once per snapshot). This skips building an
+ * `{"itemId":…,"score":` opening and metadata tail are serialised once per snapshot). This skips building an
  * object per item and re-serialising it on every request; the shapes are exactly those of the
  * response schemas in schemas.ts, which still document them and validate nothing at run time.
  */
 import type { VersionSnapshot } from './active-version.js';
 import type { Selection } from './rec-service.js';
 
+/** `,"rank":1` … `,"rank":100` (answers hold at most 100 items). */
+const RANKS = Array.from({ length: 100 }, (_, j) => `,"rank":${j + 1}`);
+
+/** Rendered items by Selection; a Selection belongs to one snapshot, so its text never changes. */
+const RENDERED = new WeakMap<Selection, string>();
+
 /**
- * Appends `[{"itemId":…,"score":…,"rank":1,…metadata}, …]` to `out`. Answers are assembled as an
- * array of parts joined once: `+=` builds a rope that must be flattened again when written to the
- * socket, which cost more than building the parts.
+ * The JSON text of a selection's items, `[{"itemId":…,"score":…,"rank":1,…metadata}, …]`, rendered
+ * once per Selection object: rec-service.ts hands out the same Selection again while the list and
+ * query are unchanged, and rendering is the costliest step of a cheap request. Parts are joined once:
+ * `+=` builds a rope that must be flattened again when written to the socket, which cost more than
+ * building the parts.
  */
-function pushItems(snap: VersionSnapshot, sel: Selection, out: string[]): void {
-  out.push('[');
+function itemsJson(snap: VersionSnapshot, sel: Selection): string {
+  let text = RENDERED.get(sel);
+  if (text !== undefined) return text;
+  const out = ['['];
   for (let j = 0; j < sel.idx.length; j++) {
     const i = sel.idx[j];
-    out.push(j > 0 ? ',' : '', snap.itemHead(i), ',"score":', numberJson(sel.scores[j]), ',"rank":', String(j + 1), snap.itemTail(i));
+    out.push(j > 0 ? ',' : '', snap.itemOpen(i), numberJson(sel.scores[j]), RANKS[j] ?? `,"rank":${j + 1}`, snap.itemClose(i));
   }
   out.push(']');
+  text = out.join('');
+  RENDERED.set(sel, text);
+  return text;
+}
+
+function pushItems(snap: VersionSnapshot, sel: Selection, out: string[]): void {
+  out.push(itemsJson(snap, sel));
 }
 
 /** A JSON number; non-finite values (never produced by topK) become null rather than invalid JSON. */
@@ -31,6 +48,33 @@ export function userRecsJson(snap: VersionSnapshot, userId: string, source: stri
   pushItems(snap, sel, out);
   out.push('}');
   return out.join('');
+}
+
+/** A rendered answer and its length in bytes (UTF-8), for the Content-Length header. */
+export interface RenderedAnswer {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/** Personalised answers by Selection: a user's own selection is only ever answered to that user. */
+const USER_ANSWERS = new WeakMap<Selection, RenderedAnswer>();
+
+/**
+ * userRecsJson, kept with a personalised Selection (reused while the user's list is unchanged, see
+ * rec-service.ts), so a repeated request costs neither the join nor the length count. The popular
+ * list is shared by every unknown user, so those answers are joined each time (the items are not).
+ */
+export function userRecsAnswer(snap: VersionSnapshot, userId: string, source: string, sel: Selection): RenderedAnswer {
+  if (source === 'popular') {
+    const text = userRecsJson(snap, userId, source, sel);
+    return { text, bytes: Buffer.byteLength(text) };
+  }
+  let answer = USER_ANSWERS.get(sel);
+  if (answer === undefined) {
+    const text = userRecsJson(snap, userId, source, sel);
+    USER_ANSWERS.set(sel, (answer = { text, bytes: Buffer.byteLength(text) }));
+  }
+  return answer;
 }
 
 export function batchJson(snap: VersionSnapshot, results: readonly { userId: string; source: string; selection: Selection }[]): string {

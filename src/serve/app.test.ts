@@ -75,6 +75,31 @@ describe('GET /v1/users/:userId/recommendations', () => {
     expect(((await get('/v1/users/u7/recommendations?genre=Western')).body.items as unknown[]).length).toBe(0);
   });
 
+  it('answers repeated and interleaved queries for one user like the first time (selections are reused per list and query)', async () => {
+    const comedy = Int32Array.from(Array.from({ length: model.numItems }, (_, i) => i).filter((i) => FIXTURE_GENRES[i % 3] === 'Comedy'));
+    const queries: [string, { itemId: string; score: number }[]][] = [
+      ['k=3', expectedUserItems(model, 'u9', 3)],
+      ['k=10', expectedUserItems(model, 'u9', 10)],
+      ['k=3&genre=Comedy', expectedUserItems(model, 'u9', 3, comedy)],
+      [`k=3&exclude=${expectedUserItems(model, 'u9', 1)[0].itemId}`, expectedUserItems(model, 'u9', 4).slice(1)],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [query, expected] of queries) {
+        const items = (await get(`/v1/users/u9/recommendations?${query}`)).body.items as ItemJson[];
+        expect(items.map((i) => ({ itemId: i.itemId, score: i.score })), `${query}, round ${round}`).toEqual(expected);
+        expect(items.map((i) => i.rank)).toEqual(expected.map((_, j) => j + 1));
+      }
+    }
+  });
+
+  it('gives every unknown user their own id over the shared popular items', async () => {
+    const a = await get('/v1/users/stranger-a/recommendations?k=4');
+    const b = await get('/v1/users/stranger-b/recommendations?k=4');
+    expect([a.body.userId, b.body.userId]).toEqual(['stranger-a', 'stranger-b']);
+    expect(b.body.items).toEqual(a.body.items);
+    expect((await get('/v1/users/stranger-b/recommendations?k=2')).body.items).toEqual((a.body.items as unknown[]).slice(0, 2));
+  });
+
   it('accepts ids needing percent-encoding', async () => {
     const { status, body } = await get(`/v1/users/${encodeURIComponent('名前 with/slash')}/recommendations?k=1`);
     expect(status).toBe(200);

@@ -24,7 +24,7 @@ export const ServeConfigSchema = Type.Object(
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest request body accepted, in bytes.' }),
     refreshMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 250, description: 'How often the active version is re-read from the store, in ms.' }),
     storeTimeoutMs: Type.Integer({ minimum: 1, default: 250, description: 'A store read slower than this (ms) is answered from the fallbacks.' }),
-    answerCacheSize: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: 'Recent answers kept in memory (slots of a direct-mapped table) to serve while the store is unreachable.' }),
+    answerCacheSize: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: 'Recent answers kept in memory (slots of a direct-mapped table): reused while the list read for an id is unchanged, and served while the store is unreachable. Each holds a list and one rendered answer (about 2 KB at k = 10).' }),
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, longest wait for in-flight requests before exiting, in ms.' }),
     trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a reverse proxy).' }),

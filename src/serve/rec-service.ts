@@ -5,13 +5,19 @@
  * else from the in-memory popularity list, flagged `degraded`. The popular list is the version's
  * published list blended with live popularity (see events/live-popularity.ts), re-read from the
  * store at most every `refreshMs` per version snapshot.
+ *
+ * A selection is a pure function of (snapshot, list, query), so while the list read for an id is the
+ * same as last time (recent-answers.ts compares it) and the query has no exclude list, the previous
+ * Selection object is returned again; answer-json.ts keeps the rendered JSON of each Selection, so a
+ * repeated request skips both selecting and rendering. Lists are still read on every request: an
+ * event or a new version shows at once.
  */
 import { performance } from 'node:perf_hooks';
 import { blendPopular, type LivePopularity } from '../events/live-popularity.js';
 import type { Ranked } from '../models/recommender.js';
 import type { OnlineStore } from '../store/online-store.js';
 import type { ActiveVersionWatcher, VersionSnapshot } from './active-version.js';
-import { RecentAnswers, type AnswerKind } from './recent-answers.js';
+import { RecentAnswers, type AnswerKind, type RememberedList } from './recent-answers.js';
 
 export interface ListQuery {
   /** Items wanted, 1..100. */
@@ -40,6 +46,8 @@ export type StoreObserver = (operation: string, seconds: number, ok: boolean) =>
 /** Live counts read per refresh, and the least length of the blended list (the largest k is 100). */
 const LIVE_POPULAR_READ = 500;
 const MIN_POPULAR_LENGTH = 100;
+/** Distinct (k, genre) selections kept for the current popular list. */
+const MAX_POPULAR_QUERIES = 64;
 
 export interface RecServiceOptions {
   readonly answerCacheSize: number;
@@ -59,6 +67,8 @@ export class RecService {
   readonly #refreshMs: number;
   /** The blended popular list of one snapshot and when it was read (performance.now() ms). */
   #popular: { snap: VersionSnapshot; at: number; list: Ranked } | undefined;
+  /** Selections made from the popular list last served, by query (unknown users all get them). */
+  #popularSelections: { list: Ranked; byQuery: Map<string, Selection> } | undefined;
 
   constructor(store: OnlineStore, watcher: ActiveVersionWatcher, options: RecServiceOptions) {
     this.#store = store;
@@ -71,20 +81,33 @@ export class RecService {
 
   /** Personalised list of a user; unknown users (and store trouble without a cached answer) get the popular list. */
   async userRecs(snap: VersionSnapshot, userId: string, q: ListQuery): Promise<ListAnswer<'personalized' | 'popular'>> {
-    const { list, degraded } = await this.#read(snap, 'u', userId, () => this.#store.getUserRecs(snap.version, userId));
-    if (list && list.items.length > 0) return { source: 'personalized', selection: selectItems(snap, list, q), degraded };
-    return { source: 'popular', selection: selectItems(snap, await this.popularList(snap), q), degraded };
+    const { remembered, degraded } = await this.#read(snap, 'u', userId, (previous) => this.#store.getUserRecs(snap.version, userId, previous));
+    const list = remembered?.list;
+    if (remembered && list && list.items.length > 0) return { source: 'personalized', selection: selectRemembered(snap, remembered, list, q), degraded };
+    return { source: 'popular', selection: this.#selectPopular(snap, await this.popularList(snap), q), degraded };
   }
 
   /** Items similar to a catalogue item; falls back to the popular list (without the item itself). */
   async similar(snap: VersionSnapshot, itemId: string, q: ListQuery): Promise<ListAnswer<'similar' | 'popular'>> {
-    const { list, degraded } = await this.#read(snap, 's', itemId, () => this.#store.getSimilarItems(snap.version, itemId));
-    if (list && list.items.length > 0) return { source: 'similar', selection: selectItems(snap, list, q), degraded };
+    const { remembered, degraded } = await this.#read(snap, 's', itemId, (previous) => this.#store.getSimilarItems(snap.version, itemId, previous));
+    const list = remembered?.list;
+    if (remembered && list && list.items.length > 0) return { source: 'similar', selection: selectRemembered(snap, remembered, list, q), degraded };
     return { source: 'popular', selection: selectItems(snap, await this.popularList(snap), { ...q, exclude: [...(q.exclude ?? []), itemId] }), degraded };
   }
 
   async popular(snap: VersionSnapshot, q: ListQuery): Promise<Selection> {
-    return selectItems(snap, await this.popularList(snap), q);
+    return this.#selectPopular(snap, await this.popularList(snap), q);
+  }
+
+  /** selectItems on a popular list, reusing the selection made for the same list and query. */
+  #selectPopular(snap: VersionSnapshot, list: Ranked, q: ListQuery): Selection {
+    const key = queryKey(q);
+    if (key === undefined) return selectItems(snap, list, q);
+    let memo = this.#popularSelections;
+    if (memo?.list !== list || memo.byQuery.size >= MAX_POPULAR_QUERIES) memo = this.#popularSelections = { list, byQuery: new Map() };
+    let selection = memo.byQuery.get(key);
+    if (!selection) memo.byQuery.set(key, (selection = selectItems(snap, list, q)));
+    return selection;
   }
 
   /**
@@ -109,21 +132,45 @@ export class RecService {
     }
   }
 
-  async #read(snap: VersionSnapshot, kind: AnswerKind, id: string, read: () => Promise<Ranked | undefined>): Promise<{ list: Ranked | null | undefined; degraded: boolean }> {
+  /** The list read for `id` (remembered as the latest), else, when the store fails, the last one remembered. */
+  async #read(snap: VersionSnapshot, kind: AnswerKind, id: string, read: (previous: Ranked | undefined) => Promise<Ranked | undefined>): Promise<{ remembered: RememberedList | undefined; degraded: boolean }> {
     if (this.#watcher.storeHealthy) {
       const t0 = performance.now();
       try {
-        const list = (await read()) ?? null;
+        // Given the remembered list, the store returns it itself when unchanged (no decoding).
+        const list = await read(this.#recent.recall(snap.version, kind, id)?.list);
         this.#observe(kind === 'u' ? 'user-recs' : 'similar-items', (performance.now() - t0) / 1000, true);
-        this.#recent.remember(snap.version, kind, id, list);
-        return { list, degraded: false };
+        // Ids without a list (unknown users: any id at all) are not remembered: they get the popular
+        // list either way, and would only evict the lists of real users.
+        return { remembered: list ? this.#recent.remember(snap.version, kind, id, list) : undefined, degraded: false };
       } catch (err) {
         this.#observe(kind === 'u' ? 'user-recs' : 'similar-items', (performance.now() - t0) / 1000, false);
         this.#watcher.reportStoreError(err);
       }
     }
-    return { list: this.#recent.recall(snap.version, kind, id), degraded: true };
+    return { remembered: this.#recent.recall(snap.version, kind, id), degraded: true };
   }
+}
+
+/**
+ * The key under which a selection for `q` is reused, or undefined when it is not (an exclude list
+ * is per request: caching every combination would only fill memory).
+ */
+function queryKey(q: ListQuery): string | undefined {
+  if (q.exclude !== undefined && q.exclude.length > 0) return undefined;
+  return q.genre === undefined ? String(q.k) : `${q.k}\0${q.genre}`;
+}
+
+/** selectItems on `list` (what `remembered` holds), reusing the selection last made from it for the same query. */
+function selectRemembered(snap: VersionSnapshot, remembered: RememberedList, list: Ranked, q: ListQuery): Selection {
+  const key = queryKey(q);
+  if (key !== undefined && remembered.query === key && remembered.selection) return remembered.selection;
+  const selection = selectItems(snap, list, q);
+  if (key !== undefined) {
+    remembered.query = key;
+    remembered.selection = selection;
+  }
+  return selection;
 }
 
 /** Filters `ranked` by the query: at most k entries, in rank order. */

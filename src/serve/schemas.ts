@@ -8,6 +8,7 @@ import { RecError } from '../core/errors.js';
 
 export const MAX_ID_BYTES = 256;
 export const MAX_K = 100;
+export const DEFAULT_K = 10;
 export const MAX_BATCH_USERS = 1000;
 export const MAX_EXCLUDE = 100;
 
@@ -16,7 +17,7 @@ const NO_CONTROL_CHARS = '^[^\\x00-\\x1F\\x7F]+$';
 
 export const IdSchema = Type.String({ minLength: 1, maxLength: MAX_ID_BYTES, pattern: NO_CONTROL_CHARS, description: `An external id: 1-${MAX_ID_BYTES} bytes of UTF-8, no control characters.` });
 
-const K = Type.Integer({ minimum: 1, maximum: MAX_K, default: 10, description: `Number of items, 1-${MAX_K}.` });
+const K = Type.Integer({ minimum: 1, maximum: MAX_K, default: DEFAULT_K, description: `Number of items, 1-${MAX_K}.` });
 const Genre = Type.String({ minLength: 1, maxLength: 64, pattern: NO_CONTROL_CHARS, description: 'Only items whose genres metadata contains this genre (case-insensitive).' });
 const ExcludeCsv = Type.String({ maxLength: MAX_EXCLUDE * (MAX_ID_BYTES + 1), description: `Comma-separated item ids never to return (at most ${MAX_EXCLUDE}).` });
 

@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { RecError } from '../../core/errors.js';
 import type { VersionSnapshot } from '../active-version.js';
-import { batchJson, popularJson, similarJson, userRecsJson } from '../answer-json.js';
+import { batchJson, popularJson, similarJson, userRecsAnswer } from '../answer-json.js';
 import type { RouteDeps, RtrecApp } from '../app-types.js';
 import {
   BatchBodySchema,
@@ -26,7 +26,8 @@ import {
 } from '../schemas.js';
 
 export const DEGRADED_HEADER = 'x-rtrec-degraded';
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const USER_RECS_ROUTE = '/v1/users/:userId/recommendations';
 
 /** The snapshot a request uses. @throws RTREC_ERR_STORE_NO_ACTIVE_VERSION before any version is loaded */
 export function snapshotOf(deps: RouteDeps): VersionSnapshot {
@@ -52,7 +53,7 @@ function markDegraded(deps: RouteDeps, reply: FastifyReply, route: string, degra
 export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
   const { service } = deps;
 
-  app.get('/v1/users/:userId/recommendations', {
+  app.get(USER_RECS_ROUTE, {
     config: { access: 'read' },
     schema: {
       summary: 'Top-k recommendations for a user',
@@ -69,7 +70,7 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
     const snap = snapshotOf(deps);
     const ans = await service.userRecs(snap, userId, { k: req.query.k, exclude, genre: req.query.genre });
     markDegraded(deps, reply, 'user-recs', ans.degraded);
-    sendJsonText(reply, userRecsJson(snap, userId, ans.source, ans.selection));
+    sendJsonText(reply, userRecsAnswer(snap, userId, ans.source, ans.selection).text);
     return reply;
   });
 
