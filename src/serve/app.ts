@@ -4,12 +4,12 @@
  * at /docs, and an active-version watcher over the given store. The caller owns the store (opens and
  * closes it); closing the app stops the watcher.
  */
-import { randomBytes } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { pino } from 'pino';
+import { createServer, type Server } from 'node:http';
 import { loadEventConfig } from '../events/event-config.js';
 import { LivePopularity } from '../events/live-popularity.js';
 import { modelDirSource, type ModelSource } from '../events/model-source.js';
@@ -22,25 +22,14 @@ import { createAccessCheck } from './plugins/access-control.js';
 import { registerErrorHandling, toErrorReply } from './plugins/error-handling.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { RecService } from './rec-service.js';
+import { createRequestIds } from './request-ids.js';
+import { createFastLane, fastLaneApplies, type FastLane, type RequestHandler } from './fast-lane.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
 
 export const API_TITLE = 'rtrec recommendation API';
-
-/** Incoming x-request-id values are reused only when short and plain (they end up in logs). */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * Generated request ids: a random prefix per process and a counter, unique across a fleet for all
- * practical purposes and cheaper than a UUID per request.
- */
-function requestIdGenerator(): () => string {
-  const prefix = randomBytes(6).toString('hex');
-  let n = 0;
-  return () => `${prefix}-${(++n).toString(36)}`;
-}
 
 export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'];
 
@@ -80,6 +69,20 @@ export interface BuildAppOptions {
   readonly now?: () => number;
 }
 
+/** Fastify's keep-alive default, which it sets only on servers it creates itself. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** The HTTP server: each request goes through the fast lane when there is one (see fast-lane.ts), else straight to Fastify. */
+function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefined): Server {
+  const server = createServer((req, res) => {
+    const fast = lane();
+    if (fast) fast(req, res, fastify);
+    else fastify(req, res);
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return server;
+}
+
 /** Used when no model folder is configured: events are logged, lists stay as published. */
 const NO_MODELS: ModelSource = {
   modelFor: () => Promise.resolve({ reason: 'no model folder is configured (RTREC_MODEL_DIR / --model-dir), so events are logged only' }),
@@ -90,8 +93,12 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   const { store, config } = options;
   const logging: { logger?: FastifyServerOptions['logger']; loggerInstance?: FastifyBaseLogger } =
     options.logger === undefined ? { loggerInstance: createServeLogger(config.logLevel) } : { logger: options.logger };
-  const nextRequestId = requestIdGenerator();
+  const requestIdOf = createRequestIds();
+  let closing = false;
+  // Set once the services exist; until then (and when it does not apply) Fastify answers everything.
+  let fastLane: FastLane | undefined;
   const app = Fastify({
+    serverFactory: (fastify) => createLaneServer(fastify, () => fastLane),
     ...logging,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimitBytes,
@@ -99,10 +106,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     // Ids may be 256 bytes, i.e. up to 768 characters percent-encoded; longer ones reach validation.
     routerOptions: { maxParamLength: 4096 },
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
-    },
+    genReqId: requestIdOf,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -169,6 +173,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     refreshMs: config.refreshMs,
   });
   const deps = { store, watcher, service, metrics };
+  if (fastLaneApplies(config)) fastLane = createFastLane({ watcher, service, metrics, log: app.log, requestIdOf, closing: () => closing });
 
   registerHealthRoutes(app, deps);
   registerReadRoutes(app, deps);
@@ -177,7 +182,6 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
 
   // Graceful shutdown: once closing, answers to in-flight requests close their connection, so
   // keep-alive clients cannot hold the server open after their last response.
-  let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
     done();

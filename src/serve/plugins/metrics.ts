@@ -15,6 +15,11 @@ export interface ServeMetrics {
   readonly degraded: Counter<'route'>;
   readonly versionSwitches: Counter;
   observeStore(operation: string, seconds: number, ok: boolean): void;
+  /**
+   * For requests answered outside Fastify's hooks (the fast lane): counts one (method, status, route)
+   * under the same series, the series looked up once.
+   */
+  requestObserver(method: string, status: number, route: string): (seconds: number) => void;
 }
 
 /** How long a worker waits for the primary's merged metrics before answering with its own. */
@@ -38,18 +43,24 @@ export function registerMetrics(app: FastifyInstance): ServeMetrics {
 
   // Series are looked up once per (route, method, status), by a plain string key.
   const children = new Map<string, { count: CounterSeries; time: HistogramSeries }>();
-  app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const key = `${req.method} ${reply.statusCode} ${route}`;
+  function requestSeries(method: string, status: number, route: string): { count: CounterSeries; time: HistogramSeries } {
+    const key = `${method} ${status} ${route}`;
     let child = children.get(key);
     if (!child) {
-      const labels = { route, method: req.method, status: String(reply.statusCode) };
+      const labels = { route, method, status: String(status) };
       child = { count: requests.series(labels), time: duration.series(labels) };
       // Unmatched URLs all share the label 'unmatched', so this map stays small.
       children.set(key, child);
     }
+    return child;
+  }
+  function observeRequest(method: string, status: number, route: string, seconds: number): void {
+    const child = requestSeries(method, status, route);
     child.count.inc();
-    child.time.observe(reply.elapsedTime / 1000);
+    child.time.observe(seconds);
+  }
+  app.addHook('onResponse', (req, reply, done) => {
+    observeRequest(req.method, reply.statusCode, req.routeOptions.url ?? 'unmatched', reply.elapsedTime / 1000);
     done();
   });
 
@@ -77,6 +88,13 @@ export function registerMetrics(app: FastifyInstance): ServeMetrics {
     storeUp,
     degraded,
     versionSwitches,
+    requestObserver(method, status, route) {
+      const { count, time } = requestSeries(method, status, route);
+      return (seconds) => {
+        count.inc();
+        time.observe(seconds);
+      };
+    },
     observeStore(operation, seconds, ok) {
       const key = ok ? operation : `${operation}\0error`;
       let child = storeChildren.get(key);
