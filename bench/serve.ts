@@ -220,7 +220,9 @@ async function main(): Promise<void> {
         + `Model: synthetic ALS rank 32, ${USERS} users × ${ITEMS} items, top-100 lists published. `
         + `rtrec serve: log level ${args['log-level']}, default configuration otherwise; a single process runs with NODE_OPTIONS=--max-semi-space-size=${SERVE_SEMI_SPACE_MB} as the image sets it, forked workers get that flag from rtrec. `
         + `Each rtrec row is compared (vs bare) with the bare server in as many processes (the bare server is the constant body from node:http; with N processes it uses node:cluster like rtrec). `
-        + `Load generator (autocannon) on the same machine.${redis ? '' : ' redis-server not installed: no Redis row.'}`,
+        + `Load generator (autocannon) on the same machine.${redis ? '' : ' redis-server not installed: no Redis row.'} `
+        + `These requests take rtrec's fast lane (src/serve/fast-lane.ts). A request reuses the selection and rendered answer of the previous one for the same id while the stored list is unchanged: `
+        + `with the default 10,000 answer-cache slots (direct-mapped) for ${USERS} random users, about ${Math.round((100 * (1 - Math.exp(-USERS / 10_000))) / (USERS / 10_000))}% of known users' requests are expected to find theirs, and unknown users all share the popular list's; the rest read, select and render in full.`,
       '',
       'Targets (issue 3): p50 <= 5 ms, p99 <= 25 ms, zero errors, throughput >= 0.8 × the bare server. '
         + `Under saturation every server's latency is connections / throughput (Little's law), so latency is read at a fixed rate (${RATE} req/s, ${Math.round(RATE / 180)}× the reference's 180 req/s) and throughput under saturation.`,
