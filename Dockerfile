@@ -56,6 +56,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json package-lock.json ./
 COPY bin ./bin
+COPY deploy/docker-entrypoint.sh ./docker-entrypoint.sh
 COPY docs ./docs
 # The Spark job travels with the CLI (rtrec finds it next to dist/); Spark itself is only in the spark stage.
 COPY jobs/spark/train_als.py jobs/spark/requirements.txt jobs/spark/README.md ./jobs/spark/
@@ -66,7 +67,8 @@ EXPOSE 8080
 # uses the chart's probes; batch commands (train, publish) are best run with --no-healthcheck.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.RTREC_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/bin/rtrec.js"]
+# `serve` gets the serving node flags (see the script); other commands run node plainly.
+ENTRYPOINT ["sh", "/app/docker-entrypoint.sh"]
 # Host and port come from RTREC_HOST / RTREC_PORT above, so the health check and the server agree.
 CMD ["serve"]
 

@@ -14,8 +14,9 @@
  * from the fixed-rate rows.
  *
  * Each configuration of `--workers` (default 1 and 2: one process, and one per core) is compared with
- * a bare server in as many processes. A single rtrec process runs with NODE_OPTIONS as the image
- * sets it (a larger V8 nursery, see SERVE_SEMI_SPACE_MB); forked workers get that flag from rtrec.
+ * a bare server in as many processes. A single rtrec process runs with the node flags as the image
+ * runs it (SERVE_NODE_FLAGS: a larger V8 nursery, single-threaded GC); forked workers get them from
+ * rtrec. The bare server runs with the same flags.
  *
  * Options: --runs 3 --duration 10 (s) --warmup 2 (s) --connections 200 --rate 2000 --users 20000
  * --items 2000 --unknown 0.2 (share of unknown user ids) --workers 1,2 --log-level info --no-write
@@ -30,7 +31,7 @@ import autocannon from 'autocannon';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
 import { publishModel } from '../src/jobs/publish.js';
-import { SERVE_SEMI_SPACE_MB } from '../src/serve/server.js';
+import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
@@ -71,6 +72,8 @@ interface Target {
   /** Processes serving (the ratio compares targets with the same count). */
   readonly workers: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Node flags of the server process (forked processes inherit them). */
+  readonly nodeFlags?: readonly string[];
 }
 
 interface Row {
@@ -82,7 +85,7 @@ interface Row {
 
 async function startTarget(t: Target): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [TARGET_JS, ...t.argv(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...t.env } });
+  const child = spawn(process.execPath, [...(t.nodeFlags ?? []), TARGET_JS, ...t.argv(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...t.env } });
   const started = Date.now();
   for (;;) {
     try {
@@ -182,8 +185,8 @@ async function main(): Promise<void> {
       argv: (port) => ['rtrec', String(port), url, String(workers), args['log-level']],
       readyPath: '/readyz',
       workers,
-      // As the image runs it; forked workers get the flag from rtrec itself (workerExecArgv).
-      ...(workers === 1 ? { env: { NODE_OPTIONS: `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}` } } : {}),
+      // As the image runs it; forked workers get the flags from rtrec itself (workerExecArgv).
+      nodeFlags: workers === 1 ? SERVE_NODE_FLAGS : [],
     });
     // The ceiling answers with a body exactly as large as a real k=10 answer.
     const probe = await startTarget(rtrec('probe', lmdbUrl, 1));
@@ -191,7 +194,9 @@ async function main(): Promise<void> {
     await stopTarget(probe.child);
     const processes = (w: number) => (w === 1 ? '1 process' : `${w} processes`);
     const targets: Target[] = WORKER_COUNTS.flatMap((w) => [
-      { name: `bare node:http, ${processes(w)}`, argv: (port: number) => ['bare', String(port), sample, String(w)], readyPath: '/', workers: w },
+      // The same node flags as rtrec's (measured: they change nothing for the bare server, whose
+      // throughput the load generator bounds), so only the servers' work differs.
+      { name: `bare node:http, ${processes(w)}`, argv: (port: number) => ['bare', String(port), sample, String(w)], readyPath: '/', workers: w, nodeFlags: SERVE_NODE_FLAGS },
       rtrec(`rtrec serve, LMDB, ${processes(w)}`, lmdbUrl, w),
       ...(redis ? [rtrec(`rtrec serve, Redis, ${processes(w)}`, redis.url, w)] : []),
     ]);
@@ -218,7 +223,7 @@ async function main(): Promise<void> {
       `Load: ${CONNECTIONS} concurrent connections, ${DURATION} s per measurement (after ${WARMUP} s warm-up), ${RUNS} runs interleaved, medians shown; `
         + `GET /v1/users/{id}/recommendations?k=10 with random ids, ${Math.round(UNKNOWN * 100)}% unknown to the model (popular fallback). `
         + `Model: synthetic ALS rank 32, ${USERS} users × ${ITEMS} items, top-100 lists published. `
-        + `rtrec serve: log level ${args['log-level']}, default configuration otherwise; a single process runs with NODE_OPTIONS=--max-semi-space-size=${SERVE_SEMI_SPACE_MB} as the image sets it, forked workers get that flag from rtrec. `
+        + `rtrec serve: log level ${args['log-level']}, default configuration otherwise; a single process runs with the node flags ${SERVE_NODE_FLAGS.join(' ')} as the image runs it, forked workers get them from rtrec; the bare server runs with the same flags. `
         + `Each rtrec row is compared (vs bare) with the bare server in as many processes (the bare server is the constant body from node:http; with N processes it uses node:cluster like rtrec). `
         + `Load generator (autocannon) on the same machine.${redis ? '' : ' redis-server not installed: no Redis row.'} `
         + `These requests take rtrec's fast lane (src/serve/fast-lane.ts). A request reuses the selection and rendered answer of the previous one for the same id while the stored list is unchanged: `

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV, loadServeConfig } from '../../src/serve/config.js';
+import { SERVE_NODE_FLAGS } from '../../src/serve/server.js';
 import { REPO_ROOT } from './chart-tools.js';
 import { effective, effectiveEnv, lineage, parseInstructions, parseStages, type Stage } from './dockerfile-parse.js';
 
@@ -70,8 +72,21 @@ describe('Dockerfile', () => {
     for (const dest of ['./dist', './bin', './docs', './']) expect(copied).toContain(dest);
     // bin/rtrec.js loads ../dist/cli/main.js, so bin and dist must be siblings.
     expect(readFileSync(join(REPO_ROOT, 'bin', 'rtrec.js'), 'utf8')).toContain("'../dist/cli/main.js'");
-    expect(exec(effective(stages, final, 'ENTRYPOINT'))).toEqual(['node', '/app/bin/rtrec.js']);
+    expect(exec(effective(stages, final, 'ENTRYPOINT'))).toEqual(['sh', '/app/docker-entrypoint.sh']);
+    expect(copied).toContain('./docker-entrypoint.sh');
     expect(exec(effective(stages, final, 'CMD'))[0]).toBe('serve');
+  });
+
+  it('its entrypoint runs the CLI, and `serve` with the serving node flags (flags node accepts)', () => {
+    const run = (...args: string[]) => spawnSync('sh', [join(REPO_ROOT, 'deploy', 'docker-entrypoint.sh'), ...args], { encoding: 'utf8', env: { ...process.env, RTREC_APP_DIR: REPO_ROOT } });
+    const version = run('--version');
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const serve = run('serve', '--help');
+    expect(serve.status, serve.stderr).toBe(0);
+    expect(serve.stdout).toContain('--workers');
+    const script = readFileSync(join(REPO_ROOT, 'deploy', 'docker-entrypoint.sh'), 'utf8');
+    for (const flag of SERVE_NODE_FLAGS) expect(script).toContain(flag);
   });
 
   it('has a health check on /healthz that needs nothing but node', () => {
@@ -104,14 +119,23 @@ describe('Dockerfile', () => {
   });
 
   it('copies only sources that exist and that .dockerignore lets through', () => {
-    const plainIgnores = dockerignore.filter((p) => !/[*?[]/.test(p));
+    // Docker's rule: the last pattern matching a path decides; `!pattern` lets it through again.
+    const plain = dockerignore.filter((p) => !/[*?[]/.test(p));
+    const excludedBy = (src: string): string | undefined => {
+      let by: string | undefined;
+      for (const p of plain) {
+        const pattern = p.replace(/^!/, '');
+        if (src === pattern || src.startsWith(`${pattern}/`)) by = p.startsWith('!') ? undefined : p;
+      }
+      return by;
+    };
     const sources = parseInstructions(dockerfile)
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
       .flatMap((i) => i.args.split(' ').slice(0, -1));
     expect(sources.length).toBeGreaterThan(5);
     for (const src of sources) {
       expect(existsSync(join(REPO_ROOT, src)), src).toBe(true);
-      for (const ignored of plainIgnores) expect(src === ignored || src.startsWith(`${ignored}/`), `${src} is excluded by ${ignored}`).toBe(false);
+      expect(excludedBy(src), `${src} is excluded by .dockerignore`).toBeUndefined();
     }
   });
 

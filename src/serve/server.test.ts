@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/redis-server.js';
 import { publishModel } from '../jobs/publish.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp } from './app.js';
-import { SERVE_SEMI_SPACE_MB, startServer, workerExecArgv } from './server.js';
+import { SERVE_NODE_FLAGS, SERVE_SEMI_SPACE_MB, startServer, workerExecArgv } from './server.js';
 import { fixtureModel } from './test-support/fixture-model.js';
 import { tempLmdbUrl, testConfig } from './test-support/serve-fixture.js';
 import { spawnNode, transpileForChild, waitForLine } from './test-support/ts-child.js';
@@ -133,10 +133,19 @@ describe('rtrec serve process', () => {
 });
 
 describe('workerExecArgv', () => {
-  it('gives workers the serving nursery size unless the flag is already set', () => {
-    expect(workerExecArgv(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
-    expect(workerExecArgv(['--max-semi-space-size=8'], '')).toEqual(['--max-semi-space-size=8']);
-    expect(workerExecArgv([], '--max-old-space-size=512 --max-semi-space-size=32')).toEqual([]);
-    expect(workerExecArgv([], '--max-semi-space-sizes-are-not-a-flag')).toEqual([`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
+  it('gives workers the serving nursery size and single-threaded GC unless either is already set', () => {
+    const gc = '--single-threaded-gc';
+    expect(workerExecArgv(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, gc]);
+    expect(workerExecArgv(['--max-semi-space-size=8'], '')).toEqual(['--max-semi-space-size=8', gc]);
+    expect(workerExecArgv([], '--max-old-space-size=512 --max-semi-space-size=32')).toEqual([gc]);
+    expect(workerExecArgv([], '--max-semi-space-sizes-are-not-a-flag')).toEqual([`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, gc]);
+    expect(workerExecArgv(['--no-single-threaded-gc'], '')).toEqual(['--no-single-threaded-gc', `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
+    expect(workerExecArgv([...SERVE_NODE_FLAGS], '')).toEqual([...SERVE_NODE_FLAGS]);
+  });
+
+  it('gives flags node accepts on its command line', () => {
+    const res = spawnSync(process.execPath, [...workerExecArgv([], ''), '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe('ok');
   });
 });
