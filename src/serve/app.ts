@@ -2,7 +2,8 @@
  * @module The HTTP app factory: a Fastify instance with JSON logs (request ids, secrets redacted),
  * TypeBox-validated routes, access control and rate limits, Prometheus metrics, the OpenAPI document
  * at /docs, and an active-version watcher over the given store. The caller owns the store (opens and
- * closes it); closing the app stops the watcher.
+ * closes it); closing the app stops the watcher. Plain user-recommendation reads are answered by the
+ * fast lane in front of Fastify (fast-lane.ts).
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -69,17 +70,21 @@ export interface BuildAppOptions {
   readonly now?: () => number;
 }
 
-/** Fastify's keep-alive default, which it sets only on servers it creates itself. */
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
-
-/** The HTTP server: each request goes through the fast lane when there is one (see fast-lane.ts), else straight to Fastify. */
-function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefined): Server {
+/**
+ * The HTTP server: each request goes through the fast lane when there is one (see fast-lane.ts), else
+ * straight to Fastify. Its timeouts are set from Fastify's resolved options as Fastify sets them on
+ * servers it creates itself (which it skips for a serverFactory's).
+ */
+function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefined, options: FastifyServerOptions): Server {
   const server = createServer((req, res) => {
     const fast = lane();
     if (fast) fast(req, res, fastify);
     else fastify(req, res);
   });
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+  if (options.maxRequestsPerSocket !== undefined && options.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
   return server;
 }
 
@@ -98,7 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   // Set once the services exist; until then (and when it does not apply) Fastify answers everything.
   let fastLane: FastLane | undefined;
   const app = Fastify({
-    serverFactory: (fastify) => createLaneServer(fastify, () => fastLane),
+    serverFactory: (fastify, resolved) => createLaneServer(fastify, () => fastLane, resolved),
     ...logging,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimitBytes,

@@ -83,6 +83,12 @@ describe('fast lane (default configuration)', () => {
     expect(body.items.map((i) => ({ itemId: i.itemId, score: i.score }))).toEqual(expectedUserItems(model, 'u11', 7));
   });
 
+  it("keeps Fastify's server settings on the server in front of it (keep-alive of 72 s, not node's 5 s)", async () => {
+    expect((await overHttp(base, '/v1/users/u3/recommendations')).headers['keep-alive']).toBe('timeout=72');
+    expect(fx.app.server.keepAliveTimeout).toBe(72_000);
+    expect(fx.app.server.requestTimeout).toBe(0);
+  });
+
   it('leaves other methods to Fastify', async () => {
     const post = await overHttp(base, '/v1/users/u3/recommendations', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(post.status).toBe((await viaFastify(fx, '/v1/users/u3/recommendations', 'POST')).status);
