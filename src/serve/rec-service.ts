@@ -137,9 +137,12 @@ export class RecService {
     if (this.#watcher.storeHealthy) {
       const t0 = performance.now();
       try {
-        // Given the remembered list, the store returns it itself when unchanged (no decoding).
-        const list = await read(this.#recent.recall(snap.version, kind, id)?.list);
+        // Given the remembered list, the store returns it itself when unchanged (no decoding), and
+        // what was recalled is still the answer (even if another id took its slot meanwhile).
+        const recalled = this.#recent.recall(snap.version, kind, id);
+        const list = await read(recalled?.list);
         this.#observe(kind === 'u' ? 'user-recs' : 'similar-items', (performance.now() - t0) / 1000, true);
+        if (recalled && list === recalled.list) return { remembered: recalled, degraded: false };
         // Ids without a list (unknown users: any id at all) are not remembered: they get the popular
         // list either way, and would only evict the lists of real users.
         return { remembered: list ? this.#recent.remember(snap.version, kind, id, list) : undefined, degraded: false };
