@@ -34,10 +34,6 @@ function itemsJson(snap: VersionSnapshot, sel: Selection): string {
   return text;
 }
 
-function pushItems(snap: VersionSnapshot, sel: Selection, out: string[]): void {
-  out.push(itemsJson(snap, sel));
-}
-
 /** A JSON number; non-finite values (never produced by topK) become null rather than invalid JSON. */
 function numberJson(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
@@ -45,7 +41,7 @@ function numberJson(x: number): string {
 
 export function userRecsJson(snap: VersionSnapshot, userId: string, source: string, sel: Selection): string {
   const out = ['{"userId":', JSON.stringify(userId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
-  pushItems(snap, sel, out);
+  out.push(itemsJson(snap, sel));
   out.push('}');
   return out.join('');
 }
@@ -81,7 +77,7 @@ export function batchJson(snap: VersionSnapshot, results: readonly { userId: str
   const out = ['{"modelVersion":', String(snap.version), ',"results":['];
   results.forEach((r, j) => {
     out.push(j > 0 ? ',' : '', '{"userId":', JSON.stringify(r.userId), ',"source":"', r.source, '","items":');
-    pushItems(snap, r.selection, out);
+    out.push(itemsJson(snap, r.selection));
     out.push('}');
   });
   out.push(']}');
@@ -90,14 +86,14 @@ export function batchJson(snap: VersionSnapshot, results: readonly { userId: str
 
 export function similarJson(snap: VersionSnapshot, itemId: string, source: string, sel: Selection): string {
   const out = ['{"itemId":', JSON.stringify(itemId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
-  pushItems(snap, sel, out);
+  out.push(itemsJson(snap, sel));
   out.push('}');
   return out.join('');
 }
 
 export function popularJson(snap: VersionSnapshot, sel: Selection): string {
   const out = ['{"modelVersion":', String(snap.version), ',"items":'];
-  pushItems(snap, sel, out);
+  out.push(itemsJson(snap, sel));
   out.push('}');
   return out.join('');
 }
