@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeRedis, freePort, rawCommand } from '../../test/support/redis-server.js';
+import { commandCalls, describeRedis, freePort, rawCommand } from '../../test/support/redis-server.js';
 import { isRecError } from '../core/errors.js';
 import type { CatalogEntry, OnlineStore, SubjectList } from './online-store.js';
 import { openStore } from './open-store.js';
@@ -52,11 +52,6 @@ function userList(u: number, length: number): SubjectList {
   return { subjectId: `user-${u}`, ranked: { items, scores } };
 }
 
-async function countCalls(port: number, command: string): Promise<number> {
-  const stats = await rawCommand(port, 'INFO commandstats');
-  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-}
-
 async function keysOf(port: number, pattern: string): Promise<string> {
   return rawCommand(port, `KEYS ${pattern}`);
 }
@@ -101,7 +96,7 @@ describeRedis('Redis store with AOF everysec: big publishes and a busy publisher
   it('rides out a Redis stall longer than the write deadline by sending the HSETs again', async () => {
     const { store } = await open({ writeTimeoutMs: 600 });
     const w = await store.beginVersion({ expected: { c: 50_000 } });
-    const before = await countCalls(redis.port, 'hset');
+    const before = await commandCalls(redis.port, 'hset');
     // Redis holds every write for 1 s (as when it waits on a slow disk): the first sends time out at
     // 600 ms, the second ones are answered when the pause ends.
     await rawCommand(redis.port, 'CLIENT PAUSE 1000 WRITE');
@@ -109,19 +104,19 @@ describeRedis('Redis store with AOF everysec: big publishes and a busy publisher
     const record = await w.commit();
     // 1000 entries over 64 shards make 64 HSETs, plus the version record written at commit (1);
     // more means some were sent again.
-    expect((await countCalls(redis.port, 'hset')) - before).toBeGreaterThan(64 + 1);
+    expect((await commandCalls(redis.port, 'hset')) - before).toBeGreaterThan(64 + 1);
     expect((await store.readCatalog(record.version)).ids).toEqual(Array.from({ length: 1_000 }, (_, i) => `item-${i}`));
   });
 
   it('splits a batch of long lists into HSETs of bounded size and reads every list back', async () => {
     const { store } = await open();
-    const before = await countCalls(redis.port, 'hset');
+    const before = await commandCalls(redis.port, 'hset');
     // 1000 lists of 1000 items (8001 bytes each, ~8 MB) into a single hash (few users expected).
     const w = await store.beginVersion({ expected: { u: 1_000 } });
     await w.putUserRecs(Array.from({ length: 1_000 }, (_, u) => userList(u, 1_000)));
     const record = await w.commit();
     // At most 256 KiB per HSET: ~8 MB needs at least 31 of them (a single HSET before).
-    expect((await countCalls(redis.port, 'hset')) - before).toBeGreaterThanOrEqual(31);
+    expect((await commandCalls(redis.port, 'hset')) - before).toBeGreaterThanOrEqual(31);
     for (const u of [0, 1, 499, 999]) {
       const got = await store.getUserRecs(record.version, `user-${u}`);
       expect(got?.items).toEqual(userList(u, 1_000).ranked.items);

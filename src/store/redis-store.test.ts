@@ -17,6 +17,18 @@ describeRedis('Redis online store, single server (contract)', () => {
   });
   runOnlineStoreContract({ freshUrl: () => Promise.resolve(`${server.url}?prefix=${freshPrefix()}`) });
 
+  it('keeps each list collection in one hash, so reads can share HMGETs, and the catalogue in small shards', async () => {
+    const store = await openStore(`${server.url}?prefix=${freshPrefix()}`);
+    try {
+      const writer = await store.beginVersion({ expected: { u: 200_000, s: 50_000, p: 1, c: 50_000 } });
+      const record = await store.getVersion(writer.version);
+      await writer.abort('layout only');
+      expect(record?.layout).toEqual({ u: 1, s: 1, p: 1, c: 64 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fails fast with RTREC_ERR_STORE_UNAVAILABLE when nothing listens', async () => {
     const started = Date.now();
     await expect(openStore('redis://127.0.0.1:1/0', { connectTimeoutMs: 300 })).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_UNAVAILABLE' });
@@ -33,6 +45,18 @@ describeRedis('Redis online store, 3-master cluster (contract)', () => {
     await cluster.destroy();
   });
   runOnlineStoreContract({ freshUrl: () => Promise.resolve(`${cluster.url}?prefix=${freshPrefix()}`) });
+
+  it('spreads list collections over many hashes, so they spread over the nodes', async () => {
+    const store = await openStore(`${cluster.url}?prefix=${freshPrefix()}`);
+    try {
+      const writer = await store.beginVersion({ expected: { u: 200_000, c: 50_000 } });
+      const record = await store.getVersion(writer.version);
+      await writer.abort('layout only');
+      expect(record?.layout).toMatchObject({ u: 256, c: 64 });
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('Redis store URLs', () => {

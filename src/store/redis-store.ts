@@ -6,7 +6,9 @@
  *   scripts on one node: `{rtrec}:active` (string), `{rtrec}:seq` (counter), `{rtrec}:versions`
  *   (hash version → JSON record).
  * - Data keys carry no hash tag and spread over the cluster: `rtrec:v<n>:<collection>:<shard>` is a
- *   hash from key (user id, item id, or item index) to encoded value. Every read is one HGET; a
+ *   hash from key (user id, item id, or item index) to encoded value. On a single server the list
+ *   collections are one hash each (up to 2^20 entries), so the reads of one serving turn are one
+ *   HMGET (redis-read-batch.ts); a cluster gets ~1,000 entries per hash to spread over nodes. A
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
  *   (UNLINK) never need SCAN. A batch of entries is written as HSETs of bounded size, pipelined a
  *   window of bytes at a time, each sent again when its reply is late (redis-hash-writes.ts).
@@ -23,11 +25,12 @@
  */
 import { RecError } from '../core/errors.js';
 import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
-import { ALL_COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
+import { ALL_COLLECTIONS, COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
 import { ByteWindow } from './byte-window.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
 import { planHsets, writeHsets, type HashWriteOptions } from './redis-hash-writes.js';
+import { HashReadBatch } from './redis-read-batch.js';
 import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
@@ -42,8 +45,15 @@ export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptio
   readonly writeTimeoutMs?: number;
 }
 
-/** Entries per hash shard the layout aims for. */
+/** Entries per hash shard the layout aims for: many hashes, to spread a cluster's nodes evenly. */
 const SHARD_TARGET = 1_000;
+/**
+ * The same on a single server for lists (users, similar items), where spreading buys nothing: one
+ * hash up to a million entries lets a serving turn's reads share one HMGET (redis-read-batch.ts;
+ * ~13% more requests/s, BENCHMARKS.md). The catalogue keeps small shards: it is read whole (HVALS)
+ * when a version loads, a shard per reply.
+ */
+const SINGLE_SERVER_SHARD_TARGET = 1 << 20;
 const MAX_SHARDS = 16_384;
 /** Field bytes per HSET: bigger batches (long lists, few shards) are split. */
 export const HSET_MAX_BYTES = 256 * 1024;
@@ -137,6 +147,9 @@ class RedisBackend implements StoreBackend {
   readonly #prefix: string;
   readonly #readTimeoutMs: number;
   readonly #writes: HashWriteOptions;
+  /** Data reads, one HMGET per hash and event-loop turn (redis-read-batch.ts). */
+  readonly #reads: HashReadBatch;
+  readonly #kind: RedisTarget['kind'];
   readonly #active: string;
   readonly #seq: string;
   readonly #versions: string;
@@ -150,6 +163,8 @@ class RedisBackend implements StoreBackend {
     this.#prefix = target.prefix;
     this.#readTimeoutMs = readTimeoutMs;
     this.#writes = writes;
+    this.#reads = new HashReadBatch(conn, readTimeoutMs);
+    this.#kind = target.kind;
     this.#active = `{${target.prefix}}:active`;
     this.#seq = `{${target.prefix}}:seq`;
     this.#versions = `{${target.prefix}}:versions`;
@@ -297,7 +312,7 @@ class RedisBackend implements StoreBackend {
 
   planLayout(expected: Partial<VersionCounts>): Readonly<Record<string, number>> {
     const layout: Record<string, number> = {};
-    for (const c of ALL_COLLECTIONS) layout[c] = shardCount(expected[c] ?? 0);
+    for (const c of ALL_COLLECTIONS) layout[c] = shardCount(expected[c] ?? 0, this.#kind === 'single' && c !== COLLECTIONS.catalog ? SINGLE_SERVER_SHARD_TARGET : SHARD_TARGET);
     return layout;
   }
 
@@ -307,10 +322,8 @@ class RedisBackend implements StoreBackend {
     await writeHsets(this.#conn, planHsets(fields, HSET_MAX_BYTES), this.#writes);
   }
 
-  async readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
-    const dataKey = this.#dataKey(place, collection, key);
-    const v = (await this.#conn.send(dataKey, ['HGET', dataKey, key], { buffers: true, timeoutMs: this.#readTimeoutMs })) as Buffer | null;
-    return v === null ? undefined : decode(v);
+  readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
+    return this.#reads.read(this.#dataKey(place, collection, key), key).then((v) => (v === null ? undefined : decode(v)));
   }
 
   async countEntries(place: VersionPlace, collection: Collection): Promise<number> {
@@ -348,10 +361,10 @@ class RedisBackend implements StoreBackend {
   }
 }
 
-/** Power-of-two shard count giving about SHARD_TARGET entries per hash. */
-function shardCount(expected: number): number {
+/** Power-of-two shard count giving about `target` entries per hash. */
+function shardCount(expected: number, target: number): number {
   let n = 1;
-  while (n < MAX_SHARDS && n * SHARD_TARGET < expected) n *= 2;
+  while (n < MAX_SHARDS && n * target < expected) n *= 2;
   return n;
 }
 

@@ -105,6 +105,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+/** How many times the server at `port` ran `command` (lower case) since it started (INFO commandstats). */
+export async function commandCalls(port: number, command: string): Promise<number> {
+  const stats = await rawCommand(port, 'INFO commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
 export interface RedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:<port>/0` */
