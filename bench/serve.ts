@@ -225,7 +225,7 @@ async function main(): Promise<void> {
         + `Model: synthetic ALS rank 32, ${USERS} users × ${ITEMS} items, top-100 lists published. `
         + `rtrec serve: log level ${args['log-level']}, default configuration otherwise; a single process runs with the node flags ${SERVE_NODE_FLAGS.join(' ')} as the image runs it, forked workers get them from rtrec; the bare server runs with the same flags. `
         + `Each rtrec row is compared (vs bare) with the bare server in as many processes (the bare server is the constant body from node:http; with N processes it uses node:cluster like rtrec). `
-        + `Load generator (autocannon) on the same machine.${redis ? '' : ' redis-server not installed: no Redis row.'} `
+        + `Load generator (autocannon) on the same machine.${redis ? ' Redis: a local redis-server without persistence, sharing the 2 cores; each list collection is one hash there, so the reads of one event-loop turn go out as one HMGET (src/store/redis-read-batch.ts).' : ' redis-server not installed: no Redis row.'} `
         + `These requests take rtrec's fast lane (src/serve/fast-lane.ts). A request reuses the selection and rendered answer of the previous one for the same id while the stored list is unchanged: `
         + `with the default 10,000 answer-cache slots (direct-mapped) for ${USERS} random users, about ${Math.round((100 * (1 - Math.exp(-USERS / 10_000))) / (USERS / 10_000))}% of known users' requests are expected to find theirs, and unknown users all share the popular list's; the rest read, select and render in full.`,
       '',
