@@ -7,6 +7,10 @@
  * server keeps each list collection in one hash (redis-store.ts), so a turn's reads become one
  * command; a cluster spreads lists over many hashes, so there most reads stay one command each.
  *
+ * Gathering costs latency: held reads leave one event-loop iteration later than a direct send would.
+ * So it adapts: after a turn with a single read, the next turn's first read is sent at once, and only
+ * the reads after it are held; a quiet server sends every read at once.
+ *
  * Consistency is at least that of separate HGETs: a read goes out in the turn it was asked for, after
  * every command sent before it on the connection (so it sees every write acknowledged before it was
  * asked for), and each HMGET reads its fields atomically.
@@ -32,9 +36,13 @@ export class HashReadBatch {
   readonly #conn: RedisConn;
   readonly #options: { readonly buffers: true; readonly timeoutMs: number };
   #pending = new Map<string, PendingHash>();
-  #scheduled = false;
-  readonly #flushTurn = (): void => {
-    this.#scheduled = false;
+  /** True from a turn's first read until its end (the check phase, see read). */
+  #inTurn = false;
+  #turnReads = 0;
+  #lastTurnReads = 0;
+  readonly #endTurn = (): void => {
+    this.#inTurn = false;
+    this.#lastTurnReads = this.#turnReads;
     const pending = this.#pending;
     this.#pending = new Map();
     for (const [hash, reads] of pending) this.#send(hash, reads);
@@ -52,18 +60,31 @@ export class HashReadBatch {
    */
   read(hash: string, field: string): Promise<Buffer | null> {
     return new Promise<Buffer | null>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (!this.#inTurn) {
+        // A turn ends in the check phase, which follows the poll phase in which its requests were
+        // read, so their reads are all in by then.
+        this.#inTurn = true;
+        this.#turnReads = 1;
+        setImmediate(this.#endTurn);
+        // Held reads go out one loop iteration later than a direct send (node-redis writes in the
+        // check phase too, so a command sent from there waits for the next one). When the last turn
+        // had a single read there is nothing to share with: send at once, so a quiet server adds no
+        // latency and only a busy one gathers.
+        if (this.#lastTurnReads <= 1) {
+          this.#send(hash, { fields: [field], waiters: [waiter] });
+          return;
+        }
+      } else {
+        this.#turnReads++;
+      }
       let reads = this.#pending.get(hash);
       if (!reads) this.#pending.set(hash, (reads = { fields: [], waiters: [] }));
       reads.fields.push(field);
-      reads.waiters.push({ resolve, reject });
+      reads.waiters.push(waiter);
       if (reads.fields.length >= MAX_FIELDS_PER_COMMAND) {
         this.#pending.delete(hash);
         this.#send(hash, reads);
-      } else if (!this.#scheduled) {
-        this.#scheduled = true;
-        // The check phase follows the poll phase in which this turn's requests were read, so their
-        // reads are all in by then; node-redis schedules its socket writes the same way.
-        setImmediate(this.#flushTurn);
       }
     });
   }
