@@ -4,6 +4,7 @@
  * object per item and re-serialising it on every request; the shapes are exactly those of the
  * response schemas in schemas.ts, which still document them and validate nothing at run time.
  */
+import { float32Text } from '../core/float32-text.js';
 import type { VersionSnapshot } from './active-version.js';
 import type { Selection } from './rec-service.js';
 
@@ -34,9 +35,12 @@ function itemsJson(snap: VersionSnapshot, sel: Selection): string {
   return text;
 }
 
-/** A JSON number; non-finite values (never produced by topK) become null rather than invalid JSON. */
+/**
+ * A score as a JSON number: 9 significant digits, exactly its float32 value (see float32-text.ts).
+ * Non-finite values (never produced by topK) become null rather than invalid JSON.
+ */
 function numberJson(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
+  return Number.isFinite(x) ? float32Text(x) : 'null';
 }
 
 export function userRecsJson(snap: VersionSnapshot, userId: string, source: string, sel: Selection): string {

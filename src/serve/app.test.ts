@@ -4,7 +4,7 @@ import { loadServeConfig } from './config.js';
 import { buildApp } from './app.js';
 import { openStore } from '../store/open-store.js';
 import { FIXTURE_GENRES, fixtureModel } from './test-support/fixture-model.js';
-import { expectedUserItems, serveFixture, tempLmdbUrl, type ServeFixture } from './test-support/serve-fixture.js';
+import { expectedUserItems, serveFixture, servedScore, tempLmdbUrl, type ServeFixture } from './test-support/serve-fixture.js';
 
 interface ItemJson {
   itemId: string;
@@ -60,7 +60,7 @@ describe('GET /v1/users/:userId/recommendations', () => {
     expect(status).toBe(200);
     expect(body.source).toBe('popular');
     const pop = popularityFromSeen(model.seen, 5);
-    expect((body.items as ItemJson[]).map((i) => [i.itemId, i.score])).toEqual([...pop.items].map((i, j) => [model.items.idOf(i), pop.scores[j]]));
+    expect((body.items as ItemJson[]).map((i) => [i.itemId, i.score])).toEqual([...pop.items].map((i, j) => [model.items.idOf(i), servedScore(pop.scores[j])]));
   });
 
   it('removes excluded items and filters by genre, case-insensitively', async () => {
@@ -138,7 +138,7 @@ describe('item routes', () => {
       expect(status).toBe(200);
       expect(body.source).toBe('similar');
       const ref = model.similarItems(i, 6);
-      expect((body.items as ItemJson[]).map((x) => [x.itemId, x.score])).toEqual([...ref.items].map((t, j) => [model.items.idOf(t), ref.scores[j]]));
+      expect((body.items as ItemJson[]).map((x) => [x.itemId, x.score])).toEqual([...ref.items].map((t, j) => [model.items.idOf(t), servedScore(ref.scores[j])]));
     }
     const missing = await get('/v1/items/i999/similar');
     expect(missing.status).toBe(404);

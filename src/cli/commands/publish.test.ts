@@ -8,7 +8,7 @@ import { trainModel } from '../../jobs/train.js';
 import { loadModel, saveModel } from '../../models/model-io.js';
 import type { TrainedModel } from '../../models/trained-model.js';
 import { buildApp } from '../../serve/app.js';
-import { testConfig } from '../../serve/test-support/serve-fixture.js';
+import { servedScore, testConfig } from '../../serve/test-support/serve-fixture.js';
 import { openStore } from '../../store/open-store.js';
 import { registerPublishCommand } from './publish.js';
 import { registerVersionsCommand } from './versions.js';
@@ -62,7 +62,7 @@ describe('rtrec publish', () => {
       const res = await app.inject({ method: 'GET', url: `/v1/users/${userId}/recommendations?k=10` });
       const ref = model.recommend(u, { k: 10, excludeSeen: true });
       const body = res.json<{ items: { itemId: string; score: number; title: string }[] }>();
-      expect(body.items.map((i) => [i.itemId, i.score])).toEqual([...ref.items].map((i, j) => [model.items.idOf(i), ref.scores[j]]));
+      expect(body.items.map((i) => [i.itemId, i.score])).toEqual([...ref.items].map((i, j) => [model.items.idOf(i), servedScore(ref.scores[j])]));
       expect(body.items[0].title).toMatch(/^Made-up title/);
     }
     await app.close();

@@ -8,6 +8,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
+import { float32Text } from '../../core/float32-text.js';
 import { createProgress, progressEnabledByDefault } from '../../core/progress.js';
 import { loadModel } from '../../models/model-io.js';
 import { quoteCsvField as csvField } from '../../data/csv.js';
@@ -67,7 +68,7 @@ async function runRecommend(flags: RecommendFlags): Promise<void> {
       const ranked = model.recommend(u, { k: flags.k, excludeSeen: Boolean(flags.excludeSeen) }, scratch);
       const userField = csvField(model.users.idOf(u));
       for (let r = 0; r < ranked.items.length; r++) {
-        chunk += `${userField},${csvField(model.items.idOf(ranked.items[r]))},${ranked.scores[r]},${r + 1}\n`;
+        chunk += `${userField},${csvField(model.items.idOf(ranked.items[r]))},${float32Text(ranked.scores[r])},${r + 1}\n`;
       }
       rows += ranked.items.length;
       if (chunk.length > 1 << 16) {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { float32Text } from '../../core/float32-text.js';
 import { publishModel } from '../../jobs/publish.js';
 import type { TrainedModel } from '../../models/trained-model.js';
 import type { OnlineStore } from '../../store/online-store.js';
@@ -76,9 +77,17 @@ async function untilReady(app: RtrecApp, timeoutMs = 15_000): Promise<void> {
   }
 }
 
+/**
+ * A model score as answers carry it: the float32 written with 9 significant digits, read back as a
+ * JSON number (float32-text.ts proves that text exact; here it fixes what the API must print).
+ */
+export function servedScore(score: number): number {
+  return Number(float32Text(score));
+}
+
 /** What GET /v1/users/:id/recommendations must list for a known user: item ids and scores. */
 export function expectedUserItems(model: TrainedModel, userId: string, k: number, only?: Int32Array): { itemId: string; score: number }[] {
   const u = model.users.indexOf(userId);
   const r = model.recommend(u, { k, excludeSeen: true, ...(only ? { filter: { only } } : {}) });
-  return [...r.items].map((i, j) => ({ itemId: model.items.idOf(i), score: r.scores[j] }));
+  return [...r.items].map((i, j) => ({ itemId: model.items.idOf(i), score: servedScore(r.scores[j]) }));
 }
