@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecError } from '../core/errors.js';
+import { rejection } from '../../test/support/rejection.js';
 import { evaluateFiles } from './evaluate-files.js';
 
 let dir: string;
@@ -18,16 +18,6 @@ async function csv(...lines: string[]): Promise<string> {
   const path = join(dir, `f${fileCounter++}.csv`);
   await writeFile(path, `${lines.join('\n')}\n`);
   return path;
-}
-
-async function evalError(promise: Promise<unknown>): Promise<RecError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecError);
-    return err as RecError;
-  }
-  throw new Error('expected a RecError');
 }
 
 const ln = Math.log;
@@ -118,52 +108,52 @@ describe('evaluateFiles input errors', () => {
   it('names file:line for a bad header, field count, number or duplicate pair', async () => {
     const truth = await csv('userId,itemId', 'u,a');
     const noItem = await csv('userId,score', 'u,1');
-    let err = await evalError(evaluateFiles({ truth, pred: noItem, progress: false }));
+    let err = await rejection(evaluateFiles({ truth, pred: noItem, progress: false }));
     expect(err.code).toBe('RTREC_ERR_EVAL_INPUT');
     expect(err.message).toContain(`${noItem}:1:`);
 
     const badScore = await csv('userId,itemId,score', 'u,a,1', 'u,b,high');
-    err = await evalError(evaluateFiles({ truth, pred: badScore, progress: false }));
+    err = await rejection(evaluateFiles({ truth, pred: badScore, progress: false }));
     expect(err.code).toBe('RTREC_ERR_EVAL_INPUT');
     expect(err.message).toContain(`${badScore}:3:`);
 
     const short = await csv('userId,itemId,score', 'u,a');
-    err = await evalError(evaluateFiles({ truth, pred: short, progress: false }));
+    err = await rejection(evaluateFiles({ truth, pred: short, progress: false }));
     expect(err.message).toContain(`${short}:2:`);
 
     const dup = await csv('userId,itemId,score', 'u,a,1', 'v,a,1', 'u,b,1', 'u,a,2');
-    err = await evalError(evaluateFiles({ truth, pred: dup, progress: false }));
+    err = await rejection(evaluateFiles({ truth, pred: dup, progress: false }));
     expect(err.message).toContain(`${dup}:5:`);
     expect(err.message).toContain('line 2');
 
     const badRating = await csv('userId,itemId,rating', 'u,a,');
-    err = await evalError(evaluateFiles({ truth: badRating, pred: dup, progress: false }));
+    err = await rejection(evaluateFiles({ truth: badRating, pred: dup, progress: false }));
     expect(err.message).toContain(`${badRating}:2:`);
 
     const emptyId = await csv('userId,itemId', ' ,a');
-    err = await evalError(evaluateFiles({ truth: emptyId, pred: dup, progress: false }));
+    err = await rejection(evaluateFiles({ truth: emptyId, pred: dup, progress: false }));
     expect(err.message).toContain(`${emptyId}:2:`);
   });
 
   it('refuses empty files, rating predictions without truth ratings, and predictions matching nothing', async () => {
     const truth = await csv('userId,itemId', 'u,a');
     const headerOnly = await csv('userId,itemId,score');
-    expect((await evalError(evaluateFiles({ truth, pred: headerOnly, progress: false }))).code).toBe('RTREC_ERR_EVAL_INPUT');
+    expect((await rejection(evaluateFiles({ truth, pred: headerOnly, progress: false }))).code).toBe('RTREC_ERR_EVAL_INPUT');
     const blank = await csv('');
-    expect((await evalError(evaluateFiles({ truth: blank, pred: headerOnly, progress: false }))).code).toBe('RTREC_ERR_EVAL_INPUT');
+    expect((await rejection(evaluateFiles({ truth: blank, pred: headerOnly, progress: false }))).code).toBe('RTREC_ERR_EVAL_INPUT');
 
     const ratingPred = await csv('userId,itemId,prediction', 'u,a,3');
-    const err = await evalError(evaluateFiles({ truth, pred: ratingPred, progress: false }));
+    const err = await rejection(evaluateFiles({ truth, pred: ratingPred, progress: false }));
     expect(err.message).toContain('rating column');
 
     const rated = await csv('userId,itemId,rating', 'v,b,3');
-    const none = await evalError(evaluateFiles({ truth: rated, pred: ratingPred, progress: false }));
+    const none = await rejection(evaluateFiles({ truth: rated, pred: ratingPred, progress: false }));
     expect(none.code).toBe('RTREC_ERR_EVAL_INPUT');
   });
 
   it('reports a missing file as RTREC_ERR_DATA_NOT_FOUND', async () => {
     const truth = await csv('userId,itemId', 'u,a');
-    const err = await evalError(evaluateFiles({ truth, pred: join(dir, 'nope.csv'), progress: false }));
+    const err = await rejection(evaluateFiles({ truth, pred: join(dir, 'nope.csv'), progress: false }));
     expect(err.code).toBe('RTREC_ERR_DATA_NOT_FOUND');
   });
 });
