@@ -4,9 +4,9 @@
  * changed since the last request for the same id (a returning user: selecting and writing the JSON
  * of a 10-item answer cost about 10 µs of a ~50 µs request, measured in the server). A direct-mapped
  * table of `size` slots, each holding the last list read for one (version, kind, id) and the last
- * selection made from it. Every successful read is remembered, so remembering must cost next to
- * nothing: no key string is built, nothing is allocated once a slot exists, and nothing is reordered
- * (an LRU Map's delete and re-insert per request was the largest cost of the read path). Two ids
+ * selection made from it. Every successful read that found a list is remembered (ids without one,
+ * such as unknown users, are not: see RecService), so remembering must cost next to nothing: no
+ * key string is built, nothing is allocated once a slot exists, and nothing is reordered (an LRU Map's delete and re-insert per request was the largest cost of the read path). Two ids
  * hashing to the same slot evict each other, which a fallback cache can afford.
  */
 import type { Ranked } from '../models/recommender.js';
