@@ -43,6 +43,8 @@ export class HashReadBatch {
   readonly #endTurn = (): void => {
     this.#inTurn = false;
     this.#lastTurnReads = this.#turnReads;
+    // A quiet turn's single read went out directly: nothing is held.
+    if (this.#pending.size === 0) return;
     const pending = this.#pending;
     this.#pending = new Map();
     for (const [hash, reads] of pending) this.#send(hash, reads);
