@@ -6,8 +6,9 @@
  * table of `size` slots, each holding the last list read for one (version, kind, id) and the last
  * selection made from it. Every successful read that found a list is remembered (ids without one,
  * such as unknown users, are not: see RecService), so remembering must cost next to nothing: no
- * key string is built, nothing is allocated once a slot exists, and nothing is reordered (an LRU Map's delete and re-insert per request was the largest cost of the read path). Two ids
- * hashing to the same slot evict each other, which a fallback cache can afford.
+ * key string is built, nothing is allocated once a slot exists, and nothing is reordered (an LRU
+ * Map's delete and re-insert per request was the largest cost of the read path). Two ids hashing to
+ * the same slot evict each other, which a fallback cache can afford.
  */
 import type { Ranked } from '../models/recommender.js';
 import { fnv1a32 } from '../store/rec-codec.js';
