@@ -30,6 +30,25 @@ describe('RowScorer', () => {
     });
   }
 
+  it('copies the rows in a given order and scores a range of them with the same bits as a full pass', () => {
+    const rng = createRng(5);
+    const rows = 103, rank = 9;
+    const factors = Float32Array.from({ length: rows * rank }, () => rng.normal());
+    const vec = Float32Array.from({ length: rank }, () => rng.normal());
+    const order = Int32Array.from({ length: rows }, (_, r) => (r * 37) % rows);
+    const full = new Float32Array(rows);
+    new RowScorer(factors, rows, rank).score(vec, 0, full);
+    const permuted = new RowScorer(factors, rows, rank, order);
+    permuted.setVector(vec, 0);
+    for (const [first, count] of [[0, 1], [4, 10], [100, 3], [8, 95]]) {
+      const out = permuted.scoreRange(first, count);
+      for (let p = first; p < first + count; p++) expect(out[p]).toBe(full[order[p]]);
+    }
+    expect(() => permuted.scoreRange(2, 4)).toThrow(RangeError);
+    expect(() => permuted.scoreRange(100, 4)).toThrow(RangeError);
+    expect(() => new RowScorer(factors, rows, rank, order.subarray(1))).toThrow(RangeError);
+  });
+
   it('keeps its own copy of the rows', () => {
     const factors = Float32Array.of(1, 2, 3, 4);
     const scorer = new RowScorer(factors, 2, 2);

@@ -41,7 +41,7 @@ export function topK(scores: Float32Array | Float64Array, k: number): Ranked {
       size++;
     }
   }
-  for (let p = (size >> 1) - 1; p >= 0; p--) siftDown(heapIdx, heapVal, size, p, heapIdx[p], heapVal[p]);
+  heapify(heapIdx, heapVal, size);
   if (size === k && k > 0) {
     // Every later entry has a higher index than the heap's, so it loses ties: only a strictly
     // greater score displaces the minimum. -Infinity and NaN never pass this comparison.
@@ -65,8 +65,13 @@ function nextAbove(scores: Float32Array | Float64Array, from: number, threshold:
   return n;
 }
 
+/** Orders the first `size` entries into a heap (worst at the root). */
+export function heapify(idx: Int32Array, val: Float64Array, size: number): void {
+  for (let p = (size >> 1) - 1; p >= 0; p--) siftDown(idx, val, size, p, idx[p], val[p]);
+}
+
 /** Empties the heap into a best-first result: the root is always the worst entry left. */
-function drainBestFirst(idx: Int32Array, val: Float64Array, size: number): Ranked {
+export function drainBestFirst(idx: Int32Array, val: Float64Array, size: number): Ranked {
   const items = new Int32Array(size);
   const scores = new Float32Array(size);
   for (let last = size - 1; last >= 0; last--) {
@@ -80,8 +85,11 @@ function drainBestFirst(idx: Int32Array, val: Float64Array, size: number): Ranke
 // The heap keeps its worst entry at the root: the lower score or, on equal scores, the higher index
 // (the one that loses the tie and must be evicted first).
 
-/** Places entry (i, v) into the heap of `size` entries, starting from the empty slot `hole`. */
-function siftDown(idx: Int32Array, val: Float64Array, size: number, hole: number, i: number, v: number): void {
+/**
+ * Places entry (i, v) into the heap of `size` entries, starting from the empty slot `hole`. Replacing
+ * the root of a full heap is `siftDown(idx, val, size, 0, i, v)`; also used by norm-ordered-topk.ts.
+ */
+export function siftDown(idx: Int32Array, val: Float64Array, size: number, hole: number, i: number, v: number): void {
   for (;;) {
     let c = 2 * hole + 1;
     if (c >= size) break;

@@ -63,13 +63,13 @@ class AlsModel extends MfModel implements Recommender {
 
   /**
    * Fold-in: the user half-step of a fit for a user rating exactly `items` with `values` (entries
-   * with an unknown item or a non-finite value are ignored; duplicates count twice), then scores.
+   * with an unknown item or a non-finite value are ignored; duplicates count twice).
    */
-  scoreInteractions(items: Int32Array, values: Float32Array, out: Float32Array): void {
+  protected foldIn(items: Int32Array, values: Float32Array): Float32Array {
     const { items: itemFactors } = this.fitted();
     solveExplicitRow(itemFactors, this.rank, items, values, this.reg, this.nonnegative, this.ws);
     for (let a = 0; a < this.rank; a++) this.foldX[a] = this.ws.x[a];
-    this.scoreVector(this.foldX, 0, out);
+    return this.foldX;
   }
 
   /**

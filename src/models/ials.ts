@@ -68,10 +68,10 @@ class IalsModel extends MfModel implements Recommender {
 
   /**
    * Fold-in: the exact least-squares user half-step (Cholesky; the point the training CG steps
-   * approach) for a user with interactions `items`/`values` against the fixed item factors, then
-   * scores. YᵀY is cached, so a call costs O(n·rank² + rank³ + numItems·rank).
+   * approach) for a user with interactions `items`/`values` against the fixed item factors. YᵀY is
+   * cached, so a call costs O(n·rank² + rank³).
    */
-  scoreInteractions(items: Int32Array, values: Float32Array, out: Float32Array): void {
+  protected foldIn(items: Int32Array, values: Float32Array): Float32Array {
     const { items: itemFactors } = this.fitted();
     if (!this.itemGram) {
       this.itemGram = new Float64Array(this.rank * this.rank);
@@ -79,7 +79,7 @@ class IalsModel extends MfModel implements Recommender {
     }
     solveImplicitRow(itemFactors, this.rank, this.itemGram, items, values, this.reg, this.alpha, this.ws);
     for (let a = 0; a < this.rank; a++) this.foldX[a] = this.ws.x[a];
-    this.scoreVector(this.foldX, 0, out);
+    return this.foldX;
   }
 
   restore(numUsers: number, numItems: number, state: ModelState): this {

@@ -1,12 +1,14 @@
 /**
  * @module What explicit and implicit ALS share once fitted: user and item factors (flat row-major
  * Float32Array), scoring a user against every item, dot-product prediction, cosine item similarity
- * with lazily cached item norms, state export, and validation of restored arrays. Subclasses add fit
- * and fold-in (scoreInteractions).
+ * with lazily cached item norms, top-k without scoring every item (norm-ordered-topk.ts), state
+ * export, and validation of restored arrays. Subclasses add fit and the fold-in of a user's
+ * interactions (foldIn).
  */
 import { RecError } from '../core/errors.js';
+import { NormOrderedRanker } from '../math/norm-ordered-topk.js';
 import { RowScorer } from '../math/row-scorer.js';
-import type { HyperParameters, ModelState, ModelType } from './recommender.js';
+import type { HyperParameters, ModelState, ModelType, Ranked } from './recommender.js';
 
 export abstract class MfModel {
   abstract readonly type: ModelType;
@@ -17,6 +19,8 @@ export abstract class MfModel {
   private itemNorms: Float32Array | null = null;
   /** The item factors in WebAssembly memory for SIMD scoring, built on first use. */
   private itemScorer: RowScorer | null = null;
+  /** The item factors sorted by norm for top-k, built on first use (a copy of its own). */
+  private itemRanker: NormOrderedRanker | null = null;
 
   protected constructor(hyperParameters: HyperParameters, rank: number) {
     this.hyperParameters = hyperParameters;
@@ -37,6 +41,7 @@ export abstract class MfModel {
     this.itemFactors = itemFactors;
     this.itemNorms = null;
     this.itemScorer = null;
+    this.itemRanker = null;
     this.onFactorsChanged();
   }
 
@@ -55,6 +60,32 @@ export abstract class MfModel {
     const { users } = this.fitted();
     if (!(userIdx >= 0 && userIdx < this.numUsers)) throw new RangeError(`user index ${userIdx} outside [0, ${this.numUsers})`);
     this.scoreVector(users, userIdx * this.rank, out);
+  }
+
+  /** The user vector of a user with interactions `items`/`values`, the item side fixed; valid until the next call. */
+  protected abstract foldIn(items: Int32Array, values: Float32Array): Float32Array;
+
+  /** Fold-in of `items`/`values`, then out[i] = x·y_i for every item. */
+  scoreInteractions(items: Int32Array, values: Float32Array, out: Float32Array): void {
+    this.scoreVector(this.foldIn(items, values), 0, out);
+  }
+
+  /** See Recommender.topKForUser. */
+  topKForUser(userIdx: number, k: number, exclude: readonly ArrayLike<number>[]): Ranked {
+    const { users } = this.fitted();
+    if (!(userIdx >= 0 && userIdx < this.numUsers)) throw new RangeError(`user index ${userIdx} outside [0, ${this.numUsers})`);
+    return this.rankVector(users, userIdx * this.rank, k, exclude);
+  }
+
+  /** See Recommender.topKForInteractions. */
+  topKForInteractions(items: Int32Array, values: Float32Array, k: number, exclude: readonly ArrayLike<number>[]): Ranked {
+    return this.rankVector(this.foldIn(items, values), 0, k, exclude);
+  }
+
+  private rankVector(vec: ArrayLike<number>, offset: number, k: number, exclude: readonly ArrayLike<number>[]): Ranked {
+    const { items } = this.fitted();
+    this.itemRanker ??= new NormOrderedRanker(items, this.numItems, this.rank);
+    return this.itemRanker.topK(vec, offset, k, exclude);
   }
 
   /**

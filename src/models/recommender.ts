@@ -67,6 +67,15 @@ export interface Recommender {
    */
   scoreInteractions(items: Int32Array, values: Float32Array, out: Float32Array): void;
 
+  /**
+   * Optional fast paths for the k best items: the same result as scoring every item (scoreUser or
+   * scoreInteractions), setting the items in `exclude` (lists of item indices) to -Infinity and
+   * taking topK (math/topk.ts), scores and ties included, but without scoring items the model can
+   * show cannot enter. Factor models have them (norm-ordered-topk.ts).
+   */
+  topKForUser?(userIdx: number, k: number, exclude: readonly ArrayLike<number>[]): Ranked;
+  topKForInteractions?(items: Int32Array, values: Float32Array, k: number, exclude: readonly ArrayLike<number>[]): Ranked;
+
   /** Predicted score (a rating when predictsRatings) for one pair. */
   predict(userIdx: number, itemIdx: number): number;
 

@@ -59,9 +59,15 @@ export class TrainedModel {
    * per call when looping over many users.
    */
   recommend(userIdx: number, options: RecommendOptions, scratch?: Float32Array): Ranked {
+    const excludeSeen = options.excludeSeen ?? true;
+    if (this.recommender.topKForUser && !onlyFilter(options.filter)) {
+      const { indptr, indices } = this.seen;
+      const seen = excludeSeen && userIdx >= 0 && userIdx < this.seen.rows ? [indices.subarray(indptr[userIdx], indptr[userIdx + 1])] : [];
+      return this.recommender.topKForUser(userIdx, options.k, [...seen, ...excludedBy(options.filter)]);
+    }
     const scores = scratch ?? new Float32Array(this.numItems);
     this.recommender.scoreUser(userIdx, scores);
-    if (options.excludeSeen ?? true) {
+    if (excludeSeen) {
       const { indptr, indices } = this.seen;
       for (let p = indptr[userIdx]; p < indptr[userIdx + 1]; p++) scores[indices[p]] = -Infinity;
     }
@@ -71,6 +77,10 @@ export class TrainedModel {
 
   /** Top-k for a user described only by interactions (new or updated user: fold-in). */
   recommendFromInteractions(items: Int32Array, values: Float32Array, options: RecommendOptions, scratch?: Float32Array): Ranked {
+    if (this.recommender.topKForInteractions && !onlyFilter(options.filter)) {
+      const seen = (options.excludeSeen ?? true) ? [items] : [];
+      return this.recommender.topKForInteractions(items, values, options.k, [...seen, ...excludedBy(options.filter)]);
+    }
     const scores = scratch ?? new Float32Array(this.numItems);
     this.recommender.scoreInteractions(items, values, scores);
     if (options.excludeSeen ?? true) for (const i of items) scores[i] = -Infinity;
@@ -95,6 +105,14 @@ export class TrainedModel {
   hasSeen(userIdx: number, itemIdx: number): boolean {
     return hasEntry(this.seen, userIdx, itemIdx);
   }
+}
+
+function onlyFilter(filter: RecommendOptions['filter']): boolean {
+  return filter !== undefined && 'only' in filter;
+}
+
+function excludedBy(filter: RecommendOptions['filter']): Int32Array[] {
+  return filter && 'exclude' in filter ? [filter.exclude] : [];
 }
 
 function applyFilter(scores: Float32Array, filter: RecommendOptions['filter']): void {
