@@ -14,6 +14,9 @@ export interface SolveWorkspace {
   readonly b: Float64Array;
   readonly x: Float64Array;
   nnls: NnlsWorkspace | null;
+  /** The row's factors gathered column by column (rank columns of `stride` entries), see addGatheredGram. */
+  gathered: Float64Array;
+  stride: number;
 }
 
 export function createSolveWorkspace(rank: number): SolveWorkspace {
@@ -24,7 +27,50 @@ export function createSolveWorkspace(rank: number): SolveWorkspace {
     b: new Float64Array(rank),
     x: new Float64Array(rank),
     nnls: null,
+    gathered: new Float64Array(0),
+    stride: 0,
   };
+}
+
+/** Makes room to gather `entries` factor rows. */
+function reserveGathered(ws: SolveWorkspace, entries: number): void {
+  if (entries <= ws.stride) return;
+  ws.stride = Math.max(64, 2 ** Math.ceil(Math.log2(entries)));
+  ws.gathered = new Float64Array(ws.rank * ws.stride);
+}
+
+/**
+ * Adds Σ_q g_q·g_qᵀ to the lower triangle of ws.a, over the `count` rows g_q gathered in
+ * ws.gathered (entry q of column i at i·stride + q). The rows are gathered first, rather than
+ * adding each y·yᵀ as it is read, so that each sum runs over contiguous memory and four of them share
+ * their loads (2×2 blocks): at rank 32 and 50 entries this takes the Gram part of a fold-in from ~64
+ * to ~28 µs (Node 20), and the fold-in is most of the cost of a real-time event.
+ */
+function addGatheredGram(ws: SolveWorkspace, count: number): void {
+  const { rank: k, a, gathered: g, stride } = ws;
+  for (let i = 0; i < k; i += 2) {
+    const ci = i * stride;
+    // With an odd rank the last block's second row is past the end: it reads column i again and its sums are dropped.
+    const ci1 = i + 1 < k ? ci + stride : ci;
+    for (let j = 0; j <= i; j += 2) {
+      const cj = j * stride;
+      const cj1 = j + 1 < k ? cj + stride : cj;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      for (let q = 0; q < count; q++) {
+        const x0 = g[ci + q], x1 = g[ci1 + q], y0 = g[cj + q], y1 = g[cj1 + q];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+      }
+      a[i * k + j] += s00;
+      if (j < i) a[i * k + j + 1] += s01;
+      if (i + 1 < k) {
+        a[(i + 1) * k + j] += s10;
+        a[(i + 1) * k + j + 1] += s11;
+      }
+    }
+  }
 }
 
 /**
@@ -76,21 +122,23 @@ export function solveExplicitRow(
   const k = rank;
   a.fill(0);
   b.fill(0);
+  reserveGathered(ws, items.length);
+  const { gathered, stride } = ws;
   let n = 0;
   const numRows = fixed.length / k;
   for (let q = 0; q < items.length; q++) {
     const item = items[q];
     const r = values[q];
     if (!(item >= 0 && item < numRows) || !Number.isFinite(r)) continue;
-    n++;
     const o = item * k;
     for (let i = 0; i < k; i++) {
       const yi = fixed[o + i];
       b[i] += r * yi;
-      const row = i * k;
-      for (let j = 0; j <= i; j++) a[row + j] += yi * fixed[o + j];
+      gathered[i * stride + n] = yi;
     }
+    n++;
   }
+  addGatheredGram(ws, n);
   if (n === 0) {
     ws.x.fill(0);
     return;
@@ -118,25 +166,28 @@ export function solveImplicitRow(
   const k = rank;
   a.set(gram);
   b.fill(0);
+  reserveGathered(ws, items.length);
+  const { gathered, stride } = ws;
   const numRows = fixed.length / k;
-  let any = false;
+  let n = 0;
   for (let q = 0; q < items.length; q++) {
     const item = items[q];
     const r = values[q];
     if (!(item >= 0 && item < numRows) || !Number.isFinite(r) || r === 0) continue;
-    any = true;
     const c1 = alpha * Math.abs(r);
     const bw = r > 0 ? 1 + c1 : 0;
+    // c1·y·yᵀ = (√c1·y)(√c1·y)ᵀ: gathered scaled, summed by addGatheredGram.
+    const scale = Math.sqrt(c1);
     const o = item * k;
     for (let i = 0; i < k; i++) {
       const yi = fixed[o + i];
       b[i] += bw * yi;
-      const row = i * k;
-      const w = c1 * yi;
-      for (let j = 0; j <= i; j++) a[row + j] += w * fixed[o + j];
+      gathered[i * stride + n] = scale * yi;
     }
+    n++;
   }
-  if (!any) {
+  addGatheredGram(ws, n);
+  if (n === 0) {
     ws.x.fill(0);
     return;
   }
