@@ -121,6 +121,11 @@ export interface ItemCounter {
   readonly value: number;
 }
 
+/** The order topItemCounters answers in: largest value first, ties by ascending item id. */
+export function byCounterValue(a: ItemCounter, b: ItemCounter): number {
+  return b.value - a.value || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0);
+}
+
 /**
  * Per-item counters outside versions (used for live popularity), grouped in named buckets so a
  * caller can start a fresh bucket instead of rescaling an old one. Adds are atomic per item, so any

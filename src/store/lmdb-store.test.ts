@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOnlineStoreContract } from './online-store.contract.js';
 import { lmdbPath, openStore } from './open-store.js';
@@ -42,5 +43,35 @@ describe('LMDB store URLs', () => {
     expect(await b.activeVersion()).toBe(1);
     expect(await b.getPopular(1)).toEqual({ items: Int32Array.of(0), scores: Float32Array.of(1.5) });
     await b.close();
+  });
+});
+
+describe('LMDB item counters', () => {
+  it('indexes a bucket written before the value index on its next add, keeping every counter', async () => {
+    const dir = await freshDir();
+    // Counters as stores before the index wrote them: only ['pc', bucket + US + itemId] → value.
+    const env = open({ path: join(dir, 'rtrec.mdb'), maxDbs: 4, noSubdir: true });
+    const events = env.openDB({ name: 'events', encoding: 'json' });
+    await events.transaction(() => {
+      for (const [itemId, value] of [['a', 3], ['b', 7], ['c', 3], ['d', 1]] as const) void events.put(['pc', `old\u001f${itemId}`], value);
+    });
+    await env.close();
+
+    const store = await openStore(`lmdb://${dir}`);
+    try {
+      expect(await store.topItemCounters('old', 3)).toEqual([{ itemId: 'b', value: 7 }, { itemId: 'a', value: 3 }, { itemId: 'c', value: 3 }]);
+      await store.addItemCounters('old', new Map([['d', 5], ['e', 2]]), 60_000);
+      expect(await store.topItemCounters('old', 10)).toEqual([
+        { itemId: 'b', value: 7 },
+        { itemId: 'd', value: 6 },
+        { itemId: 'a', value: 3 },
+        { itemId: 'c', value: 3 },
+        { itemId: 'e', value: 2 },
+      ]);
+      await store.addItemCounters('old', new Map([['b', 0.5]]), 60_000);
+      expect(await store.topItemCounters('old', 2)).toEqual([{ itemId: 'b', value: 7.5 }, { itemId: 'd', value: 6 }]);
+    } finally {
+      await store.close();
+    }
   });
 });

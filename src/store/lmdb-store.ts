@@ -12,14 +12,18 @@
  * cursor of `userEventsAfter` is a seq). An append resolves once its transaction is committed
  * (option `sync: 'fsync'`: once it is flushed to disk too).
  * Item counters live there too: `['pc', bucket + US + itemId]` → number (US = \u001f, so one bucket
- * is one key range). Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each
- * at most one number per item.
+ * is one key range), and, so that the largest can be read without scanning every item, an index
+ * ordered by value: `['pt', bucket, value, itemId]` → 0, kept in step with each add, and
+ * `['pi', bucket]` → 1 once every counter of the bucket is indexed (buckets written before the index
+ * existed are indexed in the transaction of their next add; until then they are read by a scan).
+ * Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each at most one number
+ * (and one index entry) per item.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { byCounterValue, decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -34,7 +38,7 @@ const US = '\u001f';
 
 type ControlKey = string | [string, number];
 type DataKey = [number, string, string];
-type EventKey = string | [string, number] | [string, string] | [string, string, number];
+type EventKey = string | [string, number] | [string, string] | [string, string, number] | [string, string, number, string];
 
 /** Opens (creating when missing) the LMDB store in folder `dir`. */
 export function openLmdbStore(dir: string, options: VersionedStoreOptions = {}): VersionedStore {
@@ -217,7 +221,7 @@ class LmdbBackend implements StoreBackend {
       }
     }
     const out: AppendResult[] = [];
-    const counts = new Map<string, number>();
+    const counts = new Map<string, { bucket: string; itemId: string; amount: number }>();
     const first = (this.#events.get(SEQ) as number | undefined) ?? 0;
     let seq = first;
     for (let j = 0; j < events.length; j++) {
@@ -240,11 +244,13 @@ class LmdbBackend implements StoreBackend {
       const add = adds?.[j];
       if (add) {
         const key = `${add.bucket}${US}${add.itemId}`;
-        counts.set(key, (counts.get(key) ?? 0) + add.amount);
+        const sum = counts.get(key);
+        if (sum) sum.amount += add.amount;
+        else counts.set(key, { bucket: add.bucket, itemId: add.itemId, amount: add.amount });
       }
     }
     if (seq !== first) void this.#events.put(SEQ, seq);
-    for (const [key, amount] of counts) this.#addCounter(key, amount);
+    for (const { bucket, itemId, amount } of counts.values()) this.#addCounter(bucket, itemId, amount);
     if (!lists || clean.size === 0) return out;
     for (const userId of clean) void this.#data.put([lists.place.version, COLLECTIONS.userRecs, userId], lists.users.get(userId)!.value);
     return out.map((r) => (!r.duplicate && clean.has(r.event.userId) ? { ...r, listWritten: true } : r));
@@ -318,26 +324,54 @@ class LmdbBackend implements StoreBackend {
     this.#ensureOpen();
     // Read-modify-write inside one write transaction: LMDB serialises writers across processes.
     await this.#events.transaction(() => {
-      for (const [itemId, amount] of amounts) this.#addCounter(`${bucket}${US}${itemId}`, amount);
+      for (const [itemId, amount] of amounts) this.#addCounter(bucket, itemId, amount);
     });
   }
 
-  /** Read-modify-write of one counter; call inside a write transaction. */
-  #addCounter(name: string, amount: number): void {
-    const key: EventKey = ['pc', name];
-    void this.#events.put(key, ((this.#events.get(key) as number | undefined) ?? 0) + amount);
+  /** Read-modify-write of one counter and its index entry; call inside a write transaction. */
+  #addCounter(bucket: string, itemId: string, amount: number): void {
+    this.#indexBucket(bucket);
+    const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
+    const before = this.#events.get(key) as number | undefined;
+    const after = (before ?? 0) + amount;
+    void this.#events.put(key, after);
+    if (before !== undefined) void this.#events.remove(['pt', bucket, before, itemId]);
+    void this.#events.put(['pt', bucket, after, itemId], 0);
+  }
+
+  /**
+   * Indexes a bucket written before the value index existed; call inside a write transaction. (The
+   * marker is read each time rather than remembered: a transaction that aborts must not leave this
+   * process believing its bucket indexed.)
+   */
+  #indexBucket(bucket: string): void {
+    if (this.#events.get(['pi', bucket]) !== undefined) return;
+    for (const { itemId, value } of this.#scanCounters(bucket)) void this.#events.put(['pt', bucket, value, itemId], 0);
+    void this.#events.put(['pi', bucket], 1);
   }
 
   topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
     this.#ensureOpen();
     this.#env.resetReadTxn();
+    if (limit <= 0) return Promise.resolve([]);
+    if (this.#events.get(['pi', bucket]) === undefined) return Promise.resolve([...this.#scanCounters(bucket)].sort(byCounterValue).slice(0, limit));
+    // Largest value first. Equal values come out by descending item id, so the entries tied with
+    // the limit-th are all read and the tie is ordered by ascending id, as the scan would.
     const out: ItemCounter[] = [];
+    for (const key of this.#events.getKeys({ start: ['pt', bucket, Infinity], end: ['pt', bucket], reverse: true })) {
+      const [, , value, itemId] = key as [string, string, number, string];
+      if (out.length >= limit && value < out[limit - 1].value) break;
+      out.push({ itemId, value });
+    }
+    return Promise.resolve(out.sort(byCounterValue).slice(0, limit));
+  }
+
+  /** Every counter of `bucket`, in item id order (one key range). */
+  *#scanCounters(bucket: string): Iterable<ItemCounter> {
     const start = `${bucket}${US}`;
     for (const { key, value } of this.#events.getRange({ start: ['pc', start], end: ['pc', `${bucket}\u0020`] })) {
-      out.push({ itemId: (key as [string, string])[1].slice(start.length), value: value as number });
+      yield { itemId: (key as [string, string])[1].slice(start.length), value: value as number };
     }
-    out.sort((a, b) => b.value - a.value || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-    return Promise.resolve(out.slice(0, limit));
   }
 
   #ensureOpen(): void {

@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { isRecError } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
 import type { Ranked } from '../models/recommender.js';
 import { NO_EVENTS_CURSOR } from './event-log.js';
 import type { OnlineStore, SubjectList, VersionWriter } from './online-store.js';
@@ -338,5 +339,24 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect(await store.topItemCounters('x1', 1)).toEqual([{ itemId: 'a', value: 6 }]);
     expect(await store.topItemCounters('x10', 10)).toEqual([{ itemId: 'b', value: 100 }]);
     expect(await store.topItemCounters('none', 10)).toEqual([]);
+  });
+
+  it('reads the largest counters as a full sort would, ties by item id, after many adds', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const rng = createRng(21);
+    const sums = new Map<string, number>();
+    for (let round = 0; round < 20; round++) {
+      const amounts = new Map<string, number>();
+      for (let j = 0; j < 30; j++) {
+        const itemId = `it-${rng.int(80)}`;
+        // Whole and half amounts, so many counters tie.
+        amounts.set(itemId, (amounts.get(itemId) ?? 0) + (1 + rng.int(4)) / 2);
+      }
+      for (const [itemId, amount] of amounts) sums.set(itemId, (sums.get(itemId) ?? 0) + amount);
+      await store.addItemCounters('z1', amounts, 60_000);
+    }
+    const expected = [...sums].map(([itemId, value]) => ({ itemId, value })).sort((a, b) => b.value - a.value || (a.itemId < b.itemId ? -1 : 1));
+    for (const limit of [1, 7, 25, 80, 200]) expect(await store.topItemCounters('z1', limit)).toEqual(expected.slice(0, limit));
   });
 }

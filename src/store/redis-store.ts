@@ -24,7 +24,7 @@
  *   last add.
  */
 import { RecError } from '../core/errors.js';
-import { decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { byCounterValue, decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { ALL_COLLECTIONS, COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
 import { fnv1a32 } from './rec-codec.js';
 import { ByteWindow } from './byte-window.js';
@@ -248,15 +248,14 @@ class RedisBackend implements StoreBackend {
   async topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
     if (limit <= 0) return [];
     const key = this.#counterKey(bucket);
-    const reply = (await this.#conn.send(key, ['ZRANGE', key, '0', String(limit - 1), 'REV', 'WITHSCORES'], { timeoutMs: this.#readTimeoutMs })) as unknown[];
-    // RESP3 answers [member, score] pairs (score a double); RESP2 a flat member, score text list.
-    const out: ItemCounter[] = [];
-    if (reply.length > 0 && Array.isArray(reply[0])) {
-      for (const [itemId, value] of reply as [string, number | string][]) out.push({ itemId, value: Number(value) });
-    } else {
-      for (let j = 0; j + 1 < reply.length; j += 2) out.push({ itemId: String(reply[j]), value: Number(reply[j + 1]) });
-    }
-    return out;
+    const read = async (args: string[]) => counterPairs((await this.#conn.send(key, ['ZRANGE', key, ...args, 'WITHSCORES'], { timeoutMs: this.#readTimeoutMs })) as unknown[]);
+    const top = await read(['0', String(limit - 1), 'REV']);
+    if (top.length < limit) return top.sort(byCounterValue).map(({ itemId, value }) => ({ itemId, value }));
+    // Redis orders equal scores by descending member in REV ranges, so the members tied with the
+    // last one may have been cut at the wrong end: read them all and order ties by ascending id.
+    const last = top[limit - 1];
+    const tied = await read([last.text, last.text, 'BYSCORE']);
+    return [...top.filter((c) => c.value > last.value), ...tied].sort(byCounterValue).slice(0, limit).map(({ itemId, value }) => ({ itemId, value }));
   }
 
   #counterKey(bucket: string): string {
@@ -379,4 +378,16 @@ function parseRecord(text: string, where: string): VersionRecord {
   } catch (err) {
     throw new RecError('RTREC_ERR_STORE_CORRUPT', `${where}: a version record is not JSON`, { cause: err });
   }
+}
+
+/** ZRANGE … WITHSCORES pairs, each with its score as text too (exact, for a BYSCORE bound). */
+function counterPairs(reply: unknown[]): (ItemCounter & { text: string })[] {
+  // RESP3 answers [member, score] pairs (score a double); RESP2 a flat member, score text list.
+  const out: (ItemCounter & { text: string })[] = [];
+  if (reply.length > 0 && Array.isArray(reply[0])) {
+    for (const [itemId, value] of reply as [string, number | string][]) out.push({ itemId: String(itemId), value: Number(value), text: String(value) });
+  } else {
+    for (let j = 0; j + 1 < reply.length; j += 2) out.push({ itemId: String(reply[j]), value: Number(reply[j + 1]), text: String(reply[j + 1]) });
+  }
+  return out;
 }
