@@ -160,6 +160,10 @@ export function encodeEvent(e: NewEvent): string {
 
 /** Decodes encodeEvent output and attaches its log position. */
 export function decodeEvent(text: string, seq: string): StoredEvent {
-  const doc = JSON.parse(text) as NewEvent;
-  return { eventId: doc.eventId, userId: doc.userId, itemId: doc.itemId, type: doc.type, ts: doc.ts, ...(doc.value === undefined ? {} : { value: doc.value }), seq };
+  return storedEvent(JSON.parse(text) as NewEvent, seq);
+}
+
+/** The event as logged at `seq`: what decodeEvent gives for encodeEvent(e), without the round trip. */
+export function storedEvent(e: NewEvent, seq: string): StoredEvent {
+  return { eventId: e.eventId, userId: e.userId, itemId: e.itemId, type: e.type, ts: e.ts, ...(e.value === undefined ? {} : { value: e.value }), seq };
 }

@@ -23,7 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
-import { byCounterValue, decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { byCounterValue, decodeEvent, encodeEvent, storedEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -240,7 +240,7 @@ class LmdbBackend implements StoreBackend {
       void this.#events.put(['u', e.userId, seq], text);
       void this.#events.put(['l', e.userId], seq);
       if (before === 0) void this.#events.put(['n', e.userId], 1);
-      out.push({ event: decodeEvent(text, String(seq)), duplicate: false, userCursor: { before: String(before), after: String(seq) } });
+      out.push({ event: storedEvent(e, String(seq)), duplicate: false, userCursor: { before: String(before), after: String(seq) } });
       const add = adds?.[j];
       if (add) {
         const key = `${add.bucket}${US}${add.itemId}`;
@@ -250,7 +250,8 @@ class LmdbBackend implements StoreBackend {
       }
     }
     if (seq !== first) void this.#events.put(SEQ, seq);
-    for (const { bucket, itemId, amount } of counts.values()) this.#addCounter(bucket, itemId, amount);
+    const indexed = new Set<string>();
+    for (const { bucket, itemId, amount } of counts.values()) this.#addCounter(bucket, itemId, amount, indexed);
     if (!lists || clean.size === 0) return out;
     for (const userId of clean) void this.#data.put([lists.place.version, COLLECTIONS.userRecs, userId], lists.users.get(userId)!.value);
     return out.map((r) => (!r.duplicate && clean.has(r.event.userId) ? { ...r, listWritten: true } : r));
@@ -324,13 +325,20 @@ class LmdbBackend implements StoreBackend {
     this.#ensureOpen();
     // Read-modify-write inside one write transaction: LMDB serialises writers across processes.
     await this.#events.transaction(() => {
-      for (const [itemId, amount] of amounts) this.#addCounter(bucket, itemId, amount);
+      const indexed = new Set<string>();
+      for (const [itemId, amount] of amounts) this.#addCounter(bucket, itemId, amount, indexed);
     });
   }
 
-  /** Read-modify-write of one counter and its index entry; call inside a write transaction. */
-  #addCounter(bucket: string, itemId: string, amount: number): void {
-    this.#indexBucket(bucket);
+  /**
+   * Read-modify-write of one counter and its index entry; call inside a write transaction.
+   * `indexed`: the buckets this transaction has already made sure are indexed.
+   */
+  #addCounter(bucket: string, itemId: string, amount: number, indexed: Set<string>): void {
+    if (!indexed.has(bucket)) {
+      this.#indexBucket(bucket);
+      indexed.add(bucket);
+    }
     const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
     const before = this.#events.get(key) as number | undefined;
     const after = (before ?? 0) + amount;
@@ -341,8 +349,8 @@ class LmdbBackend implements StoreBackend {
 
   /**
    * Indexes a bucket written before the value index existed; call inside a write transaction. (The
-   * marker is read each time rather than remembered: a transaction that aborts must not leave this
-   * process believing its bucket indexed.)
+   * marker is read once per transaction rather than remembered: a transaction that aborts must not
+   * leave this process believing its bucket indexed.)
    */
   #indexBucket(bucket: string): void {
     if (this.#events.get(['pi', bucket]) !== undefined) return;
