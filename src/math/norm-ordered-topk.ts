@@ -9,10 +9,12 @@
  *
  * This is the inner step of every real-time update (fold the user in, rank all items), so its cost
  * is what bounds events per second on a large catalogue. What it saves depends on the model: the top
- * has to be carried by rows of large norm. Measured on a 50,000-item catalogue (synthetic data with
- * Zipf popularity, rank 32, k = 110; the share of items whose bound ‖v‖·‖y‖ reaches the k-th score):
- * implicit ALS ~2%, explicit ALS ~40%. On factors of nearly equal norms (random Gaussian factors)
- * it scores everything, at about the cost of a full pass plus topK.
+ * has to be carried by rows of large norm, as it is in models trained on behaviour with a popularity
+ * skew. Measured on 50,000 items (ALS rank 32 trained on generated data with Zipf popularity, users
+ * folded in from their ~50 interactions, k = 110, Node 20 on the 2-core Xeon): implicit ALS scores
+ * ~1,300 rows per call and ranks in ~22 µs instead of ~400 (full pass + topK); explicit ALS ~5,700
+ * rows, ~62 µs instead of ~400. On factors of nearly equal norms (random Gaussian factors) it
+ * scores every row, at about the cost of a full pass plus topK.
  */
 import type { Ranked } from '../models/recommender.js';
 import { RowScorer } from './row-scorer.js';
