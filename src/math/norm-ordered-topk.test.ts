@@ -84,6 +84,17 @@ describe('NormOrderedRanker', () => {
     check(factors, rows, rank, vec, 3, [Int32Array.of(0, 6, 99, -1)]);
   });
 
+  it('keeps scanning past a k-th score that overflowed to +Infinity (a later row may tie)', () => {
+    // Rows 1..300 and row 0 all score +Infinity in float32; row 0 has the smallest norm of them,
+    // so it comes after the first block, and wins the tie by its index.
+    const rows = 302;
+    const factors = new Float32Array(rows).fill(3e38);
+    factors[0] = 2.9e38;
+    factors[301] = 1;
+    const ranker = check(factors, rows, 1, Float32Array.of(2), 1);
+    expect(Array.from(ranker.topK(Float32Array.of(2), 0, 1, []).items)).toEqual([0]);
+  });
+
   it('keeps scanning while every score is negative (the bound proves nothing below zero)', () => {
     const rng = createRng(10);
     const rows = 1_000, rank = 8;

@@ -76,8 +76,8 @@ export class NormOrderedRanker {
       this.#lastScored = 0;
       return drainBestFirst(heapIdx, heapVal, 0);
     }
-    this.#mark(exclude, 1);
     try {
+      this.#mark(exclude, 1);
       return this.#scan(vec, offset, k, heapIdx, heapVal);
     } finally {
       this.#mark(exclude, 0);
@@ -100,7 +100,8 @@ export class NormOrderedRanker {
     let first = 0;
     for (; first < rows; first += BLOCK_ROWS) {
       // Strictly below the k-th score: a row that could tie is still scored (ties go by row index).
-      if (size === k && bound * norms[first] < heapVal[0]) break;
+      // (A k-th score that overflowed to +Infinity bounds nothing: a later row may overflow too.)
+      if (size === k && bound * norms[first] < heapVal[0] && heapVal[0] < Infinity) break;
       const end = Math.min(rows, first + BLOCK_ROWS);
       const scores = this.#scorer.scoreRange(first, end - first);
       for (let p = first; p < end; p++) {
