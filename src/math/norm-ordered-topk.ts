@@ -104,19 +104,27 @@ export class NormOrderedRanker {
       if (size === k && bound * norms[first] < heapVal[0] && heapVal[0] < Infinity) break;
       const end = Math.min(rows, first + BLOCK_ROWS);
       const scores = this.#scorer.scoreRange(first, end - first);
-      for (let p = first; p < end; p++) {
+      let p = first;
+      for (; p < end && size < k; p++) {
         const s = scores[p];
         // -Infinity or NaN never ranks (as in topK).
         if (!(s > -Infinity)) continue;
         const row = order[p];
         if (excluded[row] === 1) continue;
-        if (size < k) {
-          heapIdx[size] = row;
-          heapVal[size] = s;
-          if (++size === k) heapify(heapIdx, heapVal, k);
-        } else if (s > heapVal[0] || (s === heapVal[0] && row < heapIdx[0])) {
-          siftDown(heapIdx, heapVal, k, 0, row, s);
-        }
+        heapIdx[size] = row;
+        heapVal[size] = s;
+        if (++size === k) heapify(heapIdx, heapVal, k);
+      }
+      // The heap is full: nearly every score loses to its worst entry, so that comparison comes
+      // first (it also rejects NaN and -Infinity, as the worst kept score is above -Infinity).
+      let worst = heapVal[0];
+      for (; p < end; p++) {
+        const s = scores[p];
+        if (!(s >= worst)) continue;
+        const row = order[p];
+        if (excluded[row] === 1 || (s === worst && row > heapIdx[0])) continue;
+        siftDown(heapIdx, heapVal, k, 0, row, s);
+        worst = heapVal[0];
       }
     }
     this.#lastScored = Math.min(first, rows);
