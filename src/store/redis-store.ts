@@ -126,6 +126,17 @@ for i = 2, #ARGV, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 'ok'`;
 
+/**
+ * The largest `ARGV[1]` counters of a bucket and every member tied with the last of them, in one
+ * atomic read: Redis orders equal scores by descending member in REV ranges, so the ties at the cut
+ * must all be seen to order them by ascending id. Scores come back as Redis's own exact text.
+ */
+const TOP_COUNTERS_SCRIPT = `
+local top = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')
+if #top < 2 * tonumber(ARGV[1]) then return {top, {}} end
+local last = top[#top]
+return {top, redis.call('ZRANGE', KEYS[1], last, last, 'BYSCORE', 'WITHSCORES')}`;
+
 /** Connects to the store at a `redis://`, `rediss://` or `redis+cluster://` URL. */
 export async function openRedisStore(url: string, options: RedisStoreOptions = {}): Promise<VersionedStore> {
   const target = parseRedisUrl(url);
@@ -248,14 +259,12 @@ class RedisBackend implements StoreBackend {
   async topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
     if (limit <= 0) return [];
     const key = this.#counterKey(bucket);
-    const read = async (args: string[]) => counterPairs((await this.#conn.send(key, ['ZRANGE', key, ...args, 'WITHSCORES'], { timeoutMs: this.#readTimeoutMs })) as unknown[]);
-    const top = await read(['0', String(limit - 1), 'REV']);
-    if (top.length < limit) return top.sort(byCounterValue).map(({ itemId, value }) => ({ itemId, value }));
-    // Redis orders equal scores by descending member in REV ranges, so the members tied with the
-    // last one may have been cut at the wrong end: read them all and order ties by ascending id.
-    const last = top[limit - 1];
-    const tied = await read([last.text, last.text, 'BYSCORE']);
-    return [...top.filter((c) => c.value > last.value), ...tied].sort(byCounterValue).slice(0, limit).map(({ itemId, value }) => ({ itemId, value }));
+    const [top, tied] = (await this.#conn.send(key, ['EVAL', TOP_COUNTERS_SCRIPT, '1', key, String(limit)], { timeoutMs: this.#readTimeoutMs })) as [unknown[], unknown[]];
+    const above = counterPairs(top);
+    const cut = above.at(-1)?.value;
+    // The tied members replace those of the cut's score in `top` (a subset of them).
+    const all = tied.length > 0 ? [...above.filter((c) => c.value !== cut), ...counterPairs(tied)] : above;
+    return all.sort(byCounterValue).slice(0, limit);
   }
 
   #counterKey(bucket: string): string {
@@ -380,14 +389,9 @@ function parseRecord(text: string, where: string): VersionRecord {
   }
 }
 
-/** ZRANGE … WITHSCORES pairs, each with its score as text too (exact, for a BYSCORE bound). */
-function counterPairs(reply: unknown[]): (ItemCounter & { text: string })[] {
-  // RESP3 answers [member, score] pairs (score a double); RESP2 a flat member, score text list.
-  const out: (ItemCounter & { text: string })[] = [];
-  if (reply.length > 0 && Array.isArray(reply[0])) {
-    for (const [itemId, value] of reply as [string, number | string][]) out.push({ itemId: String(itemId), value: Number(value), text: String(value) });
-  } else {
-    for (let j = 0; j + 1 < reply.length; j += 2) out.push({ itemId: String(reply[j]), value: Number(reply[j + 1]), text: String(reply[j + 1]) });
-  }
+/** ZRANGE … WITHSCORES pairs as a script returns them: a flat member, score text list. */
+function counterPairs(reply: unknown[]): ItemCounter[] {
+  const out: ItemCounter[] = [];
+  for (let j = 0; j + 1 < reply.length; j += 2) out.push({ itemId: String(reply[j]), value: Number(reply[j + 1]) });
   return out;
 }
