@@ -26,15 +26,12 @@
  * --synthetic-users 5000 (random factors) --trained-users 20000 (50 interactions each) --synthetic-items 50000
  * --log-level warn --no-write
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
 import { publishModel } from '../src/jobs/publish.js';
 import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
 import { trainModel } from '../src/jobs/train.js';
@@ -45,7 +42,8 @@ import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
-import { freePort, startBenchRedis } from './serve-redis.js';
+import { startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +77,6 @@ const BATCH_EVENT_RATE = Number(args['batch-event-rate']);
 const CONNECTIONS = Number(args.connections);
 const PROBES = Number(args.probes);
 const API_KEY = 'bench-realtime-key';
-const TARGET_JS = fileURLToPath(new URL('./realtime-target.js', import.meta.url));
 const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'];
 
 interface DataSet {
@@ -125,35 +122,12 @@ function medianRow(runs: readonly Row[]): Row {
 }
 
 
-async function startServer(store: string, modelDir: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const env = { ...process.env, RTREC_STORE: store, RTREC_PORT: String(port), RTREC_API_KEYS: API_KEY, RTREC_MODEL_DIR: modelDir, RTREC_LOG_LEVEL: args['log-level'] };
-  // With the serving node flags, as the image runs `rtrec serve`.
-  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  const started = Date.now();
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return { port, child };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 60_000) throw new Error('rtrec serve did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 function eventBody(userId: string, itemId: string, type: string, value?: number): string {
   return JSON.stringify({ userId, itemId, type, ...(value === undefined ? {} : { value }) });
 }
 
 async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDir: string, seed: number): Promise<Row> {
-  const { port, child } = await startServer(storeUrl, modelDir);
+  const { port, child } = await startServer({ store: storeUrl, modelDir, apiKey: API_KEY, logLevel: args['log-level'] });
   const rng = createRng(seed);
   const { model } = ds;
   const user = () => (rng.next() < 0.2 ? `visitor-${seed}-${rng.int(5_000)}` : model.users.idOf(rng.int(model.numUsers)));
@@ -217,17 +191,6 @@ async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDi
 
 const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
 
-/**
- * Implicit ALS trained on generated behaviour over the catalogue (generateSynthetic: Zipf item
- * popularity, planted preferences): factors shaped like a production model's, unlike random ones.
- */
-async function trainedSynthetic(items: number): Promise<TrainedModel> {
-  const users = Number(args['trained-users']);
-  process.stderr.write(`training implicit ALS on ${users} generated users × ${items} items…\n`);
-  const data = generateSynthetic({ numUsers: users, numItems: items, numInteractions: users * 50, rank: 16, seed: 5 });
-  return trainModel(data, { type: 'ials', hyperParameters: { rank: 32 } });
-}
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-realtime-'));
   const redis = await startBenchRedis({ aof: true });
@@ -241,7 +204,7 @@ async function main(): Promise<void> {
       ...(DATA_SETS.has('synthetic')
         ? [{ name: `synthetic ${synthItems / 1000}k items, ALS rank 32, random factors`, model: syntheticAlsModel({ users: synthUsers, items: synthItems, rank: 32, seenPerUser: 20 }) }]
         : []),
-      ...(DATA_SETS.has('synthetic-trained') ? [{ name: `synthetic ${synthItems / 1000}k items, implicit ALS rank 32, trained`, model: await trainedSynthetic(synthItems) }] : []),
+      ...(DATA_SETS.has('synthetic-trained') ? [{ name: `synthetic ${synthItems / 1000}k items, implicit ALS rank 32, trained`, model: await trainedSynthetic(synthItems, Number(args['trained-users'])) }] : []),
     ];
     const rows: Row[] = [];
     const failures: Failure[] = [];
