@@ -1,0 +1,148 @@
+/**
+ * @module `npm run bench:realtime-batched`: the ingest target of issue 4 as a tracking back-end meets
+ * it, posting events in batches: `--event-rate` events/s (default 5,000, the target) in posts of
+ * `--batch-size` events, with reads at `--read-rate` req/s alongside, open loop. Reported: events/s
+ * completed, latency per post, and the read latency while events stream in (the issue asks for reads
+ * that still meet the serving p99, 25 ms). Data sets and server as bench:realtime (realtime.ts):
+ * explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over 50k items; LMDB,
+ * and Redis with AOF everysec when redis-server is installed. Each (data set, store) runs `--runs`
+ * times on a freshly published store and a fresh server; medians shown.
+ *
+ * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
+ * --read-rate 1000 --duration 10 (s) --warmup 2 (s) --connections 200 --trained-users 20000
+ * --synthetic-items 50000 --log-level warn --no-write
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatTable } from '../src/cli/kit.js';
+import { createRng } from '../src/core/rng.js';
+import { publishModel } from '../src/jobs/publish.js';
+import { trainModel } from '../src/jobs/train.js';
+import { saveModel } from '../src/models/model-io.js';
+import type { TrainedModel } from '../src/models/trained-model.js';
+import { openStore } from '../src/store/open-store.js';
+import { loadMovielens100k } from './movielens.js';
+import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
+import { startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { median, writeBenchmarkSection } from './report.js';
+import { startBenchRedis } from './serve-redis.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'data-sets': { type: 'string', default: 'movielens,synthetic-trained' },
+    'event-rate': { type: 'string', default: '5000' },
+    'batch-size': { type: 'string', default: '20' },
+    'read-rate': { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '200' },
+    'trained-users': { type: 'string', default: '20000' },
+    'synthetic-items': { type: 'string', default: '50000' },
+    'log-level': { type: 'string', default: 'warn' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(args.runs);
+const DATA_SETS = new Set(args['data-sets'].split(','));
+const EVENT_RATE = Number(args['event-rate']);
+const BATCH_SIZE = Number(args['batch-size']);
+const READ_RATE = Number(args['read-rate']);
+const DURATION = Number(args.duration);
+const WARMUP = Number(args.warmup);
+const CONNECTIONS = Number(args.connections);
+const API_KEY = 'bench-realtime-key';
+const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'];
+for (const [name, v] of [['runs', RUNS], ['event-rate', EVENT_RATE], ['batch-size', BATCH_SIZE], ['duration', DURATION]] as const) {
+  if (!(v > 0)) throw new Error(`--${name} wants a positive number, got ${args[name]}`);
+}
+
+async function measure(model: TrainedModel, storeUrl: string, modelDir: string, seed: number): Promise<MixedResult> {
+  const { port, child } = await startServer({ store: storeUrl, modelDir, apiKey: API_KEY, logLevel: args['log-level'] });
+  const rng = createRng(seed);
+  // 20% of events and reads are for users the model does not know (personalised by their events).
+  const user = () => (rng.next() < 0.2 ? `visitor-${seed}-${rng.int(5_000)}` : model.users.idOf(rng.int(model.numUsers)));
+  const event = () => ({ userId: user(), itemId: model.items.idOf(rng.int(model.numItems)), type: EVENT_TYPES[rng.int(EVENT_TYPES.length)] });
+  const posts = EVENT_RATE / BATCH_SIZE;
+  const postShare = posts / (posts + READ_RATE);
+  const next = (): Call =>
+    rng.next() < postShare
+      ? { method: 'POST', path: '/v1/events', body: JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, event) }) }
+      : { method: 'GET', path: `/v1/users/${encodeURIComponent(user())}/recommendations?k=10` };
+  try {
+    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: (posts + READ_RATE) / 2, seconds: WARMUP, connections: CONNECTIONS, next });
+    return await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: DURATION, connections: CONNECTIONS, next });
+  } finally {
+    await stopServer(child);
+  }
+}
+
+const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-batched-'));
+  const redis = await startBenchRedis({ aof: true });
+  try {
+    const items = Number(args['synthetic-items']);
+    const dataSets: { name: string; model: TrainedModel }[] = [];
+    if (DATA_SETS.has('movielens')) dataSets.push({ name: 'MovieLens 100K, explicit ALS', model: await trainModel(await loadMovielens100k(), { type: 'als' }) });
+    if (DATA_SETS.has('synthetic-trained')) dataSets.push({ name: `synthetic ${items / 1000}k items, implicit ALS rank 32, trained`, model: await trainedSynthetic(items, Number(args['trained-users'])) });
+    const rows: (string | number)[][] = [];
+    for (const [d, ds] of dataSets.entries()) {
+      const modelDir = join(dir, `model-${d}`);
+      await saveModel(modelDir, ds.model);
+      const stores: [string, (run: number) => string][] = [
+        ['LMDB', (run) => `lmdb://${join(dir, `store-${d}-${run}`)}`],
+        ...(redis ? [['Redis (AOF everysec)', (run: number) => `${redis.url}?prefix=rb${d}r${run}`] as [string, (run: number) => string]] : []),
+      ];
+      for (const [storeName, urlOf] of stores) {
+        const runs: MixedResult[] = [];
+        for (let run = 0; run < RUNS; run++) {
+          process.stderr.write(`${ds.name} / ${storeName} (${run + 1}/${RUNS}): publishing… `);
+          const store = await openStore(urlOf(run));
+          try {
+            await publishModel(ds.model, store, { progress: false });
+          } finally {
+            await store.close();
+          }
+          const r = await measure(ds.model, urlOf(run), modelDir, 31 + 100 * d + run);
+          runs.push(r);
+          process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms\n`);
+        }
+        const med = (f: (r: MixedResult) => number) => median(runs.map(f));
+        rows.push([
+          ds.name,
+          storeName,
+          Math.round(med((r) => r.eventsPerSecond * BATCH_SIZE)),
+          ms(med((r) => r.events.p50)),
+          ms(med((r) => r.events.p99)),
+          ms(med((r) => r.reads.p50)),
+          ms(med((r) => r.reads.p99)),
+          runs.map((r) => ms(r.reads.p99)).join(', '),
+          runs.reduce((s, r) => s + r.events.errors + r.reads.errors, 0),
+        ]);
+      }
+    }
+    const table = formatTable(['data set', 'store', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'errors'], rows);
+    const body = [
+      `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
+        + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
+        + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, RTREC_MODEL_DIR set); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+      '',
+      `Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).`,
+      '',
+      '```',
+      table,
+      '```',
+    ].join('\n');
+    process.stdout.write(`${table}\n`);
+    if (!args['no-write']) await writeBenchmarkSection('realtime-batched', 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)', body);
+  } finally {
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
