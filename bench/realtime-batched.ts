@@ -26,7 +26,7 @@ import { openStore } from '../src/store/open-store.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
 import { startServer, stopServer, trainedSynthetic } from './realtime-server.js';
-import { median, writeBenchmarkSection } from './report.js';
+import { median, reportTable } from './report.js';
 import { startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
@@ -126,19 +126,18 @@ async function main(): Promise<void> {
       }
     }
     const table = formatTable(['data set', 'store', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'errors'], rows);
-    const body = [
-      `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
-        + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
-        + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, RTREC_MODEL_DIR set); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
-      '',
-      `Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).`,
-      '',
-      '```',
+    await reportTable({
+      name: 'realtime-batched',
+      title: 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)',
+      intro: [
+        `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
+          + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
+          + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, RTREC_MODEL_DIR set); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+        'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',
+      ],
       table,
-      '```',
-    ].join('\n');
-    process.stdout.write(`${table}\n`);
-    if (!args['no-write']) await writeBenchmarkSection('realtime-batched', 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)', body);
+      write: !args['no-write'],
+    });
   } finally {
     await redis?.stop();
     await rm(dir, { recursive: true, force: true });

@@ -53,3 +53,13 @@ export async function writeBenchmarkSection(name: string, title: string, body: s
   doc = at >= 0 && stop > at ? doc.slice(0, at) + section + doc.slice(stop + end.length) : `${doc.trimEnd()}\n\n${section}\n`;
   await writeFile(BENCHMARKS_FILE, doc);
 }
+
+/**
+ * Prints `table` and, unless `write` is false, writes it as the section `name` of BENCHMARKS.md in a
+ * code block after the `intro` paragraphs (see writeBenchmarkSection).
+ */
+export async function reportTable(o: { name: string; title: string; intro: readonly string[]; table: string; write: boolean }): Promise<void> {
+  process.stdout.write(`${o.table}\n`);
+  if (!o.write) return;
+  await writeBenchmarkSection(o.name, o.title, [...o.intro.flatMap((p) => [p, '']), '```', o.table, '```'].join('\n'));
+}
