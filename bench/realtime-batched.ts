@@ -18,14 +18,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
-import { publishModel } from '../src/jobs/publish.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
-import { openStore } from '../src/store/open-store.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
-import { startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { ms, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
 import { median, reportTable } from './report.js';
 import { startBenchRedis } from './serve-redis.js';
 
@@ -79,8 +77,6 @@ async function measure(model: TrainedModel, storeUrl: string, modelDir: string, 
   }
 }
 
-const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-batched-'));
   const redis = await startBenchRedis({ aof: true });
@@ -101,12 +97,7 @@ async function main(): Promise<void> {
         const runs: MixedResult[] = [];
         for (let run = 0; run < RUNS; run++) {
           process.stderr.write(`${ds.name} / ${storeName} (${run + 1}/${RUNS}): publishing… `);
-          const store = await openStore(urlOf(run));
-          try {
-            await publishModel(ds.model, store, { progress: false });
-          } finally {
-            await store.close();
-          }
+          await publishFresh(ds.model, urlOf(run));
           const r = await measure(ds.model, urlOf(run), modelDir, 31 + 100 * d + run);
           runs.push(r);
           process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms\n`);

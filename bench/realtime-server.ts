@@ -5,9 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateSynthetic } from '../src/data/synthetic.js';
+import { publishModel } from '../src/jobs/publish.js';
 import { trainModel } from '../src/jobs/train.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
 import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
+import { openStore } from '../src/store/open-store.js';
 import { freePort } from './serve-redis.js';
 
 const TARGET_JS = fileURLToPath(new URL('./realtime-target.js', import.meta.url));
@@ -53,3 +55,16 @@ export async function trainedSynthetic(items: number, users: number): Promise<Tr
   const data = generateSynthetic({ numUsers: users, numItems: items, numInteractions: users * 50, rank: 16, seed: 5 });
   return trainModel(data, { type: 'ials', hyperParameters: { rank: 32 } });
 }
+
+/** Publishes `model` to the store at `url` as its active version (each run gets a store of its own). */
+export async function publishFresh(model: TrainedModel, url: string): Promise<void> {
+  const store = await openStore(url);
+  try {
+    await publishModel(model, store, { progress: false });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Milliseconds for the tables; '-' when nothing was measured. */
+export const ms = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(2));

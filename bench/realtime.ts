@@ -32,17 +32,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
-import { publishModel } from '../src/jobs/publish.js';
 import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
-import { openStore } from '../src/store/open-store.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
-import { startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { ms, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
 import { startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
@@ -189,8 +187,6 @@ async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDi
   }
 }
 
-const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-realtime-'));
   const redis = await startBenchRedis({ aof: true });
@@ -224,12 +220,7 @@ async function main(): Promise<void> {
           for (let run = 0; run < RUNS; run++) {
             const url = urlOf(run);
             process.stderr.write(`publishing (${run + 1}/${RUNS})… `);
-            const store = await openStore(url);
-            try {
-              await publishModel(ds.model, store, { progress: false });
-            } finally {
-              await store.close();
-            }
+            await publishFresh(ds.model, url);
             process.stderr.write('measuring… ');
             runs.push(await measure(ds, name, url, modelDir, 11 + 100 * rows.length + run));
           }
