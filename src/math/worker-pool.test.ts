@@ -43,15 +43,24 @@ describe('executors', () => {
       await writeFile(
         entry,
         `import { serveWorkerTasks } from ${JSON.stringify(poolModule)};\n` +
-          `serveWorkerTasks((data) => (task) => { if (task < 0) throw new Error('negative task'); return { value: task * data.factor, thread: data.threadIndex }; });\n`,
+          `serveWorkerTasks((data) => (task) => { if (task < 0) throw new Error('negative task'); let s = 0; for (let i = 0; i < task; i++) s += i % 2; return { value: task * data.factor + s * 0, thread: data.threadIndex }; });\n`,
       );
       const pool = await createWorkerPool<number, { value: number; thread: number }>(pathToFileURL(entry), 2, { factor: 3 });
       const results = await pool.run([1, 2, 3, 4, 5, 6, 7]);
       expect(results.map((r) => r.value)).toEqual([3, 6, 9, 12, 15, 18, 21]);
       expect(new Set(results.map((r) => r.thread)).size).toBeGreaterThanOrEqual(1);
+      // Concurrent runs share the workers; each gets its own results in its own order.
+      const [a, b, c] = await Promise.all([pool.run([1, 2, 3]), pool.run([10, 20]), pool.run([5])]);
+      expect([a, b, c].map((r) => r.map((x) => x.value))).toEqual([[3, 6, 9], [30, 60], [15]]);
       await expect(pool.run([1, -1])).rejects.toThrow('negative task');
       await pool.close();
       await expect(pool.run([1])).rejects.toThrow('closed');
+
+      // Closing while tasks run rejects them instead of leaving them waiting for stopped workers.
+      const busy = await createWorkerPool<number, { value: number; thread: number }>(pathToFileURL(entry), 1, { factor: 1 });
+      const running = busy.run([1e9, 2, 3]);
+      await busy.close();
+      await expect(running).rejects.toThrow('closed');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

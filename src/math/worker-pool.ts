@@ -51,66 +51,96 @@ export function createInlineExecutor<Task, Result>(handler: (task: Task) => Resu
 
 /**
  * Starts `size` workers from `entry` (each gets `{ ...data, threadIndex }` as workerData) and waits
- * until every one reports ready. Rejects, and stops the workers, if one fails to start.
+ * until every one reports ready. Rejects, and stops the workers, if one fails to start. Tasks of all
+ * `run` calls, concurrent ones included, wait in one queue; each idle worker takes the next.
  */
 export async function createWorkerPool<Task, Result>(
   entry: URL,
   size: number,
   data: Record<string, unknown>,
 ): Promise<TaskExecutor<Task, Result>> {
+  interface Job {
+    readonly task: Task;
+    readonly resolve: (result: Result) => void;
+    readonly reject: (err: Error) => void;
+  }
   const workers: Worker[] = [];
   let closed = false;
   let failure: Error | null = null;
-  // Per worker: the callback waiting on its current message.
-  const waiting: ((reply: Reply<Result> | Error) => void)[] = [];
+  const queue: Job[] = [];
+  // Per worker: the job it is running, if any.
+  const running: (Job | undefined)[] = [];
+  const started: Promise<void>[] = [];
+
+  /** Fails every queued and running job, and every later one, with `err`. */
+  const failAll = (err: Error): void => {
+    failure ??= err;
+    for (let w = 0; w < running.length; w++) {
+      running[w]?.reject(err);
+      running[w] = undefined;
+    }
+    for (const job of queue.splice(0)) job.reject(err);
+  };
+
+  const dispatch = (): void => {
+    for (let w = 0; w < workers.length && queue.length > 0; w++) {
+      if (running[w]) continue;
+      const job = queue.shift()!;
+      running[w] = job;
+      workers[w].postMessage({ id: 0, task: job.task });
+    }
+  };
 
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    // Tasks still queued or running are rejected rather than left waiting for stopped workers.
+    failAll(new Error('worker pool is closed'));
     await Promise.all(workers.map((w) => w.terminate()));
   };
 
-  const send = (w: number, message: unknown): Promise<Reply<Result>> =>
-    new Promise((resolve, reject) => {
-      if (failure) return reject(failure);
-      waiting[w] = (reply) => (reply instanceof Error ? reject(reply) : resolve(reply));
-      if (message !== undefined) workers[w].postMessage(message);
-    });
-
   for (let w = 0; w < size; w++) {
     const worker = new Worker(entry, { workerData: { ...data, threadIndex: w } });
-    worker.on('message', (reply: Reply<Result>) => waiting[w]?.(reply));
-    const fail = (err: Error): void => {
-      failure ??= err;
-      waiting[w]?.(err);
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (!closed) fail(new Error(`worker ${w} exited with code ${code}`));
-    });
+    started.push(
+      new Promise<void>((resolve, reject) => {
+        worker.on('message', (reply: Reply<Result>) => {
+          if (reply.ready) return resolve();
+          const job = running[w];
+          running[w] = undefined;
+          if (reply.error !== undefined) job?.reject(new Error(reply.error));
+          else job?.resolve(reply.result as Result);
+          dispatch();
+        });
+        const fail = (err: Error): void => {
+          reject(err);
+          failAll(err);
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => {
+          if (!closed) fail(new Error(`worker ${w} exited with code ${code}`));
+        });
+      }),
+    );
     workers.push(worker);
   }
   try {
-    await Promise.all(workers.map((_, w) => send(w, undefined)));
+    await Promise.all(started);
   } catch (err) {
     await close();
     throw err;
   }
 
   const run = async (tasks: readonly Task[]): Promise<Result[]> => {
-    if (closed) throw new Error('worker pool is closed');
-    const results = new Array<Result>(tasks.length);
-    let next = 0;
-    const drive = async (w: number): Promise<void> => {
-      while (next < tasks.length) {
-        const id = next++;
-        const reply = await send(w, { id, task: tasks[id] });
-        if (reply.error !== undefined) throw new Error(reply.error);
-        results[id] = reply.result as Result;
-      }
-    };
-    await Promise.all(workers.map((_, w) => drive(w)));
-    return results;
+    const results = tasks.map(
+      (task) =>
+        new Promise<Result>((resolve, reject) => {
+          if (closed) return reject(new Error('worker pool is closed'));
+          if (failure) return reject(failure);
+          queue.push({ task, resolve, reject });
+        }),
+    );
+    dispatch();
+    return Promise.all(results);
   };
 
   return { parallelism: size, run, close };
