@@ -8,6 +8,7 @@
  */
 import type { Ranked } from '../models/recommender.js';
 import type { TrainedModel } from '../models/trained-model.js';
+import type { FoldRanker, FoldRequest } from './fold-ranker.js';
 import type { UserInteractions } from './user-interactions.js';
 
 /** A list as remembered between events. */
@@ -35,9 +36,9 @@ export function spareEntries(k: number): number {
 /**
  * Scores every item for the user (fold-in of `mine`; a training user without interactions gets the
  * model's own list) and keeps the best K + spare. Undefined when there is nothing to fold in for a
- * user the model does not know (the user keeps the popular list). `scratch` has numItems entries.
+ * user the model does not know (the user keeps the popular list). `scratch`, if given, has numItems entries.
  */
-export function rankInFull(model: TrainedModel, userId: string, mine: UserInteractions, k: number, scratch: Float32Array): ListUpdate | undefined {
+export function rankInFull(model: TrainedModel, userId: string, mine: UserInteractions, k: number, scratch?: Float32Array): ListUpdate | undefined {
   const want = k + spareEntries(k);
   const options = { k: want, excludeSeen: true, ...(mine.exclude.length > 0 ? { filter: { exclude: mine.exclude } } : {}) };
   let extended: Ranked;
@@ -49,6 +50,40 @@ export function rankInFull(model: TrainedModel, userId: string, mine: UserIntera
     extended = model.recommend(u, options, scratch);
   }
   return { k, extended, exhaustive: extended.items.length < want, ranked: head(extended, k), unchanged: false };
+}
+
+/** A user whose list is wanted: the user's interactions now and, if remembered, before. */
+export interface ListJob {
+  readonly userId: string;
+  readonly mine: UserInteractions;
+  readonly prev: { readonly interactions: UserInteractions; readonly list?: RankedList } | undefined;
+}
+
+/**
+ * The new list of each job (undefined where rankInFull gives none): derived from the previous list
+ * when the events allow it (deriveList), else ranked in full, by `ranker` for users with
+ * interactions (possibly on another thread: the same lists as rankInFull).
+ */
+export async function listsFor(model: TrainedModel, k: number, jobs: readonly ListJob[], ranker: FoldRanker): Promise<(ListUpdate | undefined)[]> {
+  const lists = new Array<ListUpdate | undefined>(jobs.length);
+  const requests: FoldRequest[] = [];
+  const requestOf: number[] = [];
+  jobs.forEach(({ userId, mine, prev }, j) => {
+    const derived = prev?.list ? deriveList(prev.interactions, prev.list, mine, k) : undefined;
+    if (derived) lists[j] = derived;
+    else if (mine.items.length > 0) {
+      requests.push({ items: mine.items, values: mine.values, exclude: mine.exclude });
+      requestOf.push(j);
+    } else {
+      lists[j] = rankInFull(model, userId, mine, k);
+    }
+  });
+  const want = k + spareEntries(k);
+  const ranked = await ranker.rank(model, requests, want);
+  ranked.forEach((extended, r) => {
+    lists[requestOf[r]] = { k, extended, exhaustive: extended.items.length < want, ranked: head(extended, k), unchanged: false };
+  });
+  return lists;
 }
 
 /**

@@ -15,7 +15,9 @@
  * own per-event results. Per user, the folded interactions, the log cursor they reach and the list
  * are kept (fold-cache.ts), so an event reads and folds only what was logged since the user's last
  * update (including other instances' events), and an event that only excludes an item (a view under
- * a rating model) derives the new list from the old one without rescoring (list-ranking.ts).
+ * a rating model) derives the new list from the old one without rescoring (list-ranking.ts). The
+ * lists computed in full are folded in and ranked for the whole group at once by the FoldRanker
+ * (fold-ranker.ts: on worker threads in the server, so reads are answered meanwhile).
  *
  * Updates of one user are serialised within a process, the list write included. Two instances
  * updating the same user at the same moment may finish in either order; each computes from the log
@@ -28,7 +30,8 @@ import { NO_EVENTS_CURSOR, type AppendOptions, type AppendResult, type CounterAd
 import type { OnlineStore, SubjectList } from '../store/online-store.js';
 import type { EventConfig } from './event-config.js';
 import { FoldCache, DEFAULT_FOLD_CACHE_USERS, type FoldEntry } from './fold-cache.js';
-import { deriveList, rankInFull, type ListUpdate, type RankedList } from './list-ranking.js';
+import { listsFor, type RankedList } from './list-ranking.js';
+import { inlineFoldRanker, type FoldRanker } from './fold-ranker.js';
 import type { ModelSource, ServedVersion } from './model-source.js';
 import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
@@ -65,6 +68,8 @@ export interface OnlineUpdaterOptions {
   readonly sync?: EventSync;
   /** Users whose folded interactions are remembered between events (LRU). Default DEFAULT_FOLD_CACHE_USERS. */
   readonly cachedUsers?: number;
+  /** Where users are folded in and ranked (fold-ranker.ts). Default: on the event loop. */
+  readonly ranker?: FoldRanker;
 }
 
 interface Pending {
@@ -97,7 +102,7 @@ export class OnlineUpdater {
   #pending: Pending[] = [];
   #flushScheduled = false;
   #inFlight = 0;
-  #scratch = new Float32Array(0);
+  readonly #ranker: FoldRanker;
 
   /** With `popularity`, newly logged events also count towards the live popular list. */
   constructor(store: OnlineStore, config: EventConfig, models: ModelSource, popularity?: LivePopularity, options: OnlineUpdaterOptions = {}) {
@@ -107,6 +112,7 @@ export class OnlineUpdater {
     this.#popularity = popularity;
     this.#sync = options.sync ?? 'commit';
     this.#cache = new FoldCache(options.cachedUsers ?? DEFAULT_FOLD_CACHE_USERS);
+    this.#ranker = options.ranker ?? inlineFoldRanker();
   }
 
   get config(): EventConfig {
@@ -246,15 +252,19 @@ export class OnlineUpdater {
           return known ? Promise.resolve(known) : this.#fold(target, model, u, undefined).then((f) => this.#remember(u, target, model, f, undefined));
         }),
       );
-      const scratch = this.#scratchFor(model);
       const itemIndex = (id: string) => target.itemIndex.get(id);
+      const jobs = users.map((userId, j) => ({
+        userId,
+        mine: foldEvents(bases[j].interactions, mine.get(userId) ?? [], itemIndex, this.#config, model.info.training.explicitFeedback),
+        prev: bases[j],
+      }));
+      const updates = await listsFor(model, topKOf(target), jobs, this.#ranker);
       for (let j = 0; j < users.length; j++) {
-        const base = bases[j];
-        const interactions = foldEvents(base.interactions, mine.get(users[j]) ?? [], itemIndex, this.#config, model.info.training.explicitFeedback);
-        const update = this.#listFor(target, model, users[j], interactions, base, scratch);
+        const update = updates[j];
         if (!update) continue;
+        const base = bases[j];
         planned.set(users[j], { cursor: base.cursor, ranked: update.ranked });
-        plans.set(users[j], { version: target.version, model, cursor: base.cursor, interactions, list: { k: update.k, extended: update.extended, exhaustive: update.exhaustive }, written: true });
+        plans.set(users[j], { version: target.version, model, cursor: base.cursor, interactions: jobs[j].mine, list: { k: update.k, extended: update.extended, exhaustive: update.exhaustive }, written: true });
       }
     } catch {
       // Planning is an optimisation: without it the lists are computed after the append.
@@ -310,6 +320,8 @@ export class OnlineUpdater {
   async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | string> {
     const found = await this.#models.modelFor(target);
     if (!found.model) return found.reason;
+    // A version just activated gets its fold-in workers started now, not on its first event.
+    void this.#ranker.prepare(found.model);
     let written = 0;
     for (let start = 0; start < userIds.length; start += REBUILD_BATCH) {
       const batch = new Map<string, undefined>(userIds.slice(start, start + REBUILD_BATCH).map((u) => [u, undefined]));
@@ -334,14 +346,13 @@ export class OnlineUpdater {
   async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
     const users = [...byUser.keys()];
     const folded = await Promise.all(users.map((u) => this.#fold(target, model, u, byUser.get(u))));
-    const scratch = this.#scratchFor(model);
+    const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker);
     const lists: SubjectList[] = [];
     const entries: FoldEntry[] = [];
     const written = new Set<string>();
     for (let j = 0; j < users.length; j++) {
       const f = folded[j];
-      // The scratch buffer is shared: scoring and top-k run synchronously, before any await.
-      const update = this.#listFor(target, model, users[j], f.interactions, f.prev, scratch);
+      const update = updates[j];
       // Remembered before the list is written: the interactions are what the log holds either way.
       const entry = this.#remember(users[j], target, model, f, update);
       if (!update) continue;
@@ -358,11 +369,6 @@ export class OnlineUpdater {
     for (const e of entries) e.written = true;
     for (const l of lists) written.add(l.subjectId);
     return written;
-  }
-
-  #scratchFor(model: TrainedModel): Float32Array {
-    if (this.#scratch.length !== model.numItems) this.#scratch = new Float32Array(model.numItems);
-    return this.#scratch;
   }
 
   /**
@@ -397,13 +403,6 @@ export class OnlineUpdater {
     return { interactions: foldEvents(prev.interactions, events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
   }
 
-  /** The user's new list: derived from the previous one when the events allow it, else in full. */
-  #listFor(target: UpdateTarget, model: TrainedModel, userId: string, mine: UserInteractions, prev: FoldEntry | undefined, scratch: Float32Array): ListUpdate | undefined {
-    const k = typeof target.record.meta.topK === 'number' ? target.record.meta.topK : DEFAULT_TOP_K;
-    const derived = prev?.list ? deriveList(prev.interactions, prev.list, mine, k) : undefined;
-    return derived ?? rankInFull(model, userId, mine, k, scratch);
-  }
-
   #remember(userId: string, target: UpdateTarget, model: TrainedModel, f: { interactions: UserInteractions; cursor: string }, list: RankedList | undefined): FoldEntry {
     const entry: FoldEntry = { version: target.version, model, cursor: f.cursor, interactions: f.interactions, ...(list ? { list: { k: list.k, extended: list.extended, exhaustive: list.exhaustive } } : {}), written: false };
     this.#cache.set(userId, entry);
@@ -411,6 +410,11 @@ export class OnlineUpdater {
   }
 }
 
+
+/** The list length of `target` (publish records it in the version's meta). */
+function topKOf(target: UpdateTarget): number {
+  return typeof target.record.meta.topK === 'number' ? target.record.meta.topK : DEFAULT_TOP_K;
+}
 
 /** The live-popularity add of each event (same index), all at one `now`. */
 function countsOf(popularity: LivePopularity, events: readonly NewEvent[], config: EventConfig): (CounterAdd | undefined)[] {

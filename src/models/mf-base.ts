@@ -143,6 +143,12 @@ export abstract class MfModel {
     return { arrays: { userFactors: users.slice(), itemFactors: items.slice() }, values: {} };
   }
 
+  /** See Recommender.foldInState: the item factors only (not copied; restoring copies them). */
+  foldInState(): { numUsers: number; state: ModelState } {
+    const { items } = this.fitted();
+    return { numUsers: 0, state: { arrays: { userFactors: new Float32Array(0), itemFactors: items }, values: {} } };
+  }
+
   /** Checks and installs exported factors (copies, so the state object can be reused). */
   protected restoreFactors(numUsers: number, numItems: number, state: ModelState): void {
     const users = state.arrays.userFactors;

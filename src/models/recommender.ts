@@ -76,6 +76,14 @@ export interface Recommender {
   topKForUser?(userIdx: number, k: number, exclude: readonly ArrayLike<number>[]): Ranked;
   topKForInteractions?(items: Int32Array, values: Float32Array, k: number, exclude: readonly ArrayLike<number>[]): Ranked;
 
+  /**
+   * Optional: the state of a copy that folds users in and ranks for them (scoreInteractions,
+   * topKForInteractions) exactly as this model does, but knows no trained user; restore it with the
+   * factory's `restore(hyperParameters, numUsers, numItems, state)`. It leaves out the user side, so
+   * the online update can fold in on a worker thread without copying it (events/fold-ranker.ts).
+   */
+  foldInState?(): { readonly numUsers: number; readonly state: ModelState };
+
   /** Predicted score (a rating when predictsRatings) for one pair. */
   predict(userIdx: number, itemIdx: number): number;
 

@@ -77,15 +77,7 @@ export class TrainedModel {
 
   /** Top-k for a user described only by interactions (new or updated user: fold-in). */
   recommendFromInteractions(items: Int32Array, values: Float32Array, options: RecommendOptions, scratch?: Float32Array): Ranked {
-    if (this.recommender.topKForInteractions && !onlyFilter(options.filter)) {
-      const seen = (options.excludeSeen ?? true) ? [items] : [];
-      return this.recommender.topKForInteractions(items, values, options.k, [...seen, ...excludedBy(options.filter)]);
-    }
-    const scores = scratch ?? new Float32Array(this.numItems);
-    this.recommender.scoreInteractions(items, values, scores);
-    if (options.excludeSeen ?? true) for (const i of items) scores[i] = -Infinity;
-    applyFilter(scores, options.filter);
-    return topK(scores, options.k);
+    return rankInteractions(this.recommender, items, values, options, scratch);
   }
 
   /** The k items most similar to `itemIdx`, itself excluded. */
@@ -105,6 +97,22 @@ export class TrainedModel {
   hasSeen(userIdx: number, itemIdx: number): boolean {
     return hasEntry(this.seen, userIdx, itemIdx);
   }
+}
+
+/**
+ * TrainedModel.recommendFromInteractions on a bare Recommender: what a copy restored from
+ * `foldInState` computes on another thread, with the same result.
+ */
+export function rankInteractions(recommender: Recommender, items: Int32Array, values: Float32Array, options: RecommendOptions, scratch?: Float32Array): Ranked {
+  if (recommender.topKForInteractions && !onlyFilter(options.filter)) {
+    const seen = (options.excludeSeen ?? true) ? [items] : [];
+    return recommender.topKForInteractions(items, values, options.k, [...seen, ...excludedBy(options.filter)]);
+  }
+  const scores = scratch ?? new Float32Array(recommender.numItems);
+  recommender.scoreInteractions(items, values, scores);
+  if (options.excludeSeen ?? true) for (const i of items) scores[i] = -Infinity;
+  applyFilter(scores, options.filter);
+  return topK(scores, options.k);
 }
 
 function onlyFilter(filter: RecommendOptions['filter']): boolean {

@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { pino } from 'pino';
 import { createServer, type Server } from 'node:http';
 import { loadEventConfig } from '../events/event-config.js';
+import { threadedFoldRanker } from '../events/fold-ranker.js';
 import { LivePopularity } from '../events/live-popularity.js';
 import { modelDirSource, type ModelSource } from '../events/model-source.js';
 import { OnlineUpdater } from '../events/online-updater.js';
@@ -153,7 +154,8 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
 
   const models = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
   const livePopularity = new LivePopularity(store, { halfLifeHours: config.popularityHalfLifeHours, ...(options.now ? { now: options.now } : {}) });
-  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity, { sync: config.eventSync });
+  const ranker = threadedFoldRanker({ threads: config.foldThreads, onFallback: (reason) => app.log.warn(reason) });
+  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity, { sync: config.eventSync, ranker });
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);
@@ -195,9 +197,9 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     watcher.stop();
-    done();
+    await ranker.close();
   });
   await watcher.start();
   return app;

@@ -35,6 +35,12 @@ export const ServeConfigSchema = Type.Object(
       default: 24,
       description: 'Half-life of an event\u2019s weight in the live popular list, in hours: the served popular list ranks items by published count + the decayed sum of their positive event weights.',
     }),
+    foldThreads: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 1,
+      description: 'Worker threads per process that fold users in and rank the catalogue after events (with a model folder), so reads are not held up meanwhile; 0 does it on the event loop.',
+    }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
     eventSync: Type.Union([Type.Literal('commit'), Type.Literal('fsync')], {
       default: 'commit',
@@ -65,6 +71,7 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   shutdownTimeoutMs: 'RTREC_SHUTDOWN_TIMEOUT_MS',
   trustProxy: 'RTREC_TRUST_PROXY',
   modelDir: 'RTREC_MODEL_DIR',
+  foldThreads: 'RTREC_FOLD_THREADS',
   eventWeights: 'RTREC_EVENT_WEIGHTS',
   eventSync: 'RTREC_EVENT_SYNC',
   popularityHalfLifeHours: 'RTREC_POPULARITY_HALF_LIFE_HOURS',
