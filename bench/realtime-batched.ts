@@ -23,7 +23,7 @@ import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
-import { ms, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { ms, ONLINE_NODE_FLAGS, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
 import { median, reportTable } from './report.js';
 import { startBenchRedis } from './serve-redis.js';
 
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       intro: [
         `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
           + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
-          + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, RTREC_MODEL_DIR set); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+          + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on ${process.env.RTREC_FOLD_THREADS ?? 'the default 1'} worker thread(s)); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
         'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',
       ],
       table,

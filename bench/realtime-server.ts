@@ -1,6 +1,6 @@
 /**
  * @module Shared by the real-time benchmarks: one `rtrec serve` process configured as the image runs
- * it (realtime-target.ts, SERVE_NODE_FLAGS), and the 50k-item model trained on generated behaviour.
+ * it (realtime-target.ts, ONLINE_NODE_FLAGS), and the 50k-item model trained on generated behaviour.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,9 +8,12 @@ import { generateSynthetic } from '../src/data/synthetic.js';
 import { publishModel } from '../src/jobs/publish.js';
 import { trainModel } from '../src/jobs/train.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
-import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
+import { serveNodeFlags } from '../src/serve/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { freePort } from './serve-redis.js';
+
+/** The node flags the image gives `rtrec serve` with a model folder (online updates on). */
+export const ONLINE_NODE_FLAGS: readonly string[] = serveNodeFlags(true);
 
 const TARGET_JS = fileURLToPath(new URL('./realtime-target.js', import.meta.url));
 
@@ -27,7 +30,7 @@ export async function startServer(o: ServerOptions): Promise<{ port: number; chi
   const port = await freePort();
   const env = { ...process.env, RTREC_STORE: o.store, RTREC_PORT: String(port), RTREC_API_KEYS: o.apiKey, RTREC_MODEL_DIR: o.modelDir, RTREC_LOG_LEVEL: o.logLevel };
   // With the serving node flags, as the image runs `rtrec serve`.
-  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const child = spawn(process.execPath, [...ONLINE_NODE_FLAGS, TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const started = Date.now();
   for (;;) {
     try {

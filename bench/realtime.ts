@@ -19,7 +19,7 @@
  * Each server first gets `--warmup` seconds of the mixed load, unmeasured. Each (data set, store) is
  * measured `--runs` times, each on a freshly published store and a fresh server; the table shows the
  * median of each column (errors and stale answers summed) and every run's event→fresh p99. The
- * server runs with the node flags the image gives `rtrec serve` (SERVE_NODE_FLAGS).
+ * server runs with the node flags the image gives `rtrec serve` with a model folder (ONLINE_NODE_FLAGS).
  *
  * Options: --runs 3 --data-sets movielens,synthetic,synthetic-trained --duration 10 (s) --warmup 2 (s) --rate 2000
  * --event-rate 6000 --ingest-read-rate 1000 --batch-size 20 --batch-event-rate 20000 --connections 200 --probes 300
@@ -32,7 +32,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
 import { createRng } from '../src/core/rng.js';
-import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
@@ -40,7 +39,7 @@ import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, probeFreshness, type Call, type Latencies } from './realtime-load.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
-import { ms, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
+import { ms, ONLINE_NODE_FLAGS, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
 import { startBenchRedis } from './serve-redis.js';
 
 const { values: args } = parseArgs({
@@ -262,7 +261,7 @@ async function main(): Promise<void> {
         + `Meanwhile ${PROBES} probes each POST a rating for a brand-new user and GET that user's list right after the 202; event→fresh is the time from sending the POST to a personalised answer (stale = the answer was still the popular list). `
         + `Then single-event posts at ${EVENT_RATE}/s with reads at ${INGEST_READ_RATE}/s alongside for ${DURATION} s (ingest: events/s actually completed; read p99 during ingest), and posts of ${BATCH_SIZE} events at ${BATCH_EVENT_RATE} events/s (at most 4× the single-event rate reached) for ${DURATION} s (batched: events/s completed, p99 per post). `
         + `Each row: the median of ${RUNS} runs, each on a fresh server (p99 runs: event→fresh p99 of each). `
-        + `One rtrec serve process (1 worker, log level ${args['log-level']}, node flags ${SERVE_NODE_FLAGS.join(' ')} as the image runs it) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+        + `One rtrec serve process (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')} as the image runs it) with RTREC_MODEL_DIR set; load generator in the same machine.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
       '',
       'Targets (issue 4): event→fresh p99 <= 10 ms on MovieLens 100K; >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99.',
       '',

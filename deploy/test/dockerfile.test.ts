@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV, loadServeConfig } from '../../src/serve/config.js';
-import { SERVE_NODE_FLAGS } from '../../src/serve/server.js';
+import { SERVE_NODE_FLAGS, serveNodeFlags } from '../../src/serve/server.js';
 import { REPO_ROOT } from './chart-tools.js';
 import { effective, effectiveEnv, lineage, parseInstructions, parseStages, type Stage } from './dockerfile-parse.js';
 
@@ -87,6 +88,27 @@ describe('Dockerfile', () => {
     expect(serve.stdout).toContain('--workers');
     const script = readFileSync(join(REPO_ROOT, 'deploy', 'docker-entrypoint.sh'), 'utf8');
     for (const flag of SERVE_NODE_FLAGS) expect(script).toContain(flag);
+  });
+
+  it('gives `serve` the flags serveNodeFlags picks: without single-threaded GC when there are online updates', () => {
+    // A stand-in app whose CLI prints the node flags it was started with.
+    const app = mkdtempSync(join(tmpdir(), 'rtrec-entrypoint-'));
+    try {
+      mkdirSync(join(app, 'bin'));
+      writeFileSync(join(app, 'bin', 'rtrec.js'), 'console.log(JSON.stringify(process.execArgv));\n');
+      const flags = (env: Record<string, string>, ...args: string[]): string[] => {
+        const res = spawnSync('sh', [join(REPO_ROOT, 'deploy', 'docker-entrypoint.sh'), ...args], { encoding: 'utf8', env: { ...process.env, RTREC_MODEL_DIR: '', ...env, RTREC_APP_DIR: app } });
+        expect(res.status, res.stderr).toBe(0);
+        return JSON.parse(res.stdout) as string[];
+      };
+      expect(flags({}, 'serve')).toEqual(serveNodeFlags(false));
+      expect(flags({}, 'serve', '--store', 'lmdb:///s', '--model-dir', 'models/x')).toEqual(serveNodeFlags(true));
+      expect(flags({}, 'serve', '--model-dir=models/x')).toEqual(serveNodeFlags(true));
+      expect(flags({ RTREC_MODEL_DIR: 'models/x' }, 'serve')).toEqual(serveNodeFlags(true));
+      expect(flags({ RTREC_MODEL_DIR: 'models/x' }, 'train')).toEqual([]);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 
   it('has a health check on /healthz that needs nothing but node', () => {

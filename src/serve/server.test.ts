@@ -5,7 +5,7 @@ import { freePort } from '../../test/support/redis-server.js';
 import { publishModel } from '../jobs/publish.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp } from './app.js';
-import { SERVE_NODE_FLAGS, SERVE_SEMI_SPACE_MB, startServer, workerExecArgv } from './server.js';
+import { SERVE_NODE_FLAGS, SERVE_SEMI_SPACE_MB, serveNodeFlags, startServer, workerExecArgv } from './server.js';
 import { fixtureModel } from './test-support/fixture-model.js';
 import { tempLmdbUrl, testConfig } from './test-support/serve-fixture.js';
 import { spawnNode, transpileForChild, waitForLine } from './test-support/ts-child.js';
@@ -141,6 +141,10 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv([], '--max-semi-space-sizes-are-not-a-flag')).toEqual([`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, gc]);
     expect(workerExecArgv(['--no-single-threaded-gc'], '')).toEqual(['--no-single-threaded-gc', `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
     expect(workerExecArgv([...SERVE_NODE_FLAGS], '')).toEqual([...SERVE_NODE_FLAGS]);
+    // With online updates the background GC threads stay (see serveNodeFlags), unless asked otherwise.
+    expect(workerExecArgv([], '', true)).toEqual(serveNodeFlags(true));
+    expect(serveNodeFlags(true)).not.toContain(gc);
+    expect(workerExecArgv([gc], '', true)).toEqual([gc, `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
   });
 
   it('gives flags node accepts on its command line', () => {

@@ -102,29 +102,41 @@ function untilSignal(): Promise<string> {
 export const SERVE_SEMI_SPACE_MB = 64;
 
 /**
- * Node flags of serving processes. Besides the nursery size, `--single-threaded-gc`: V8's background
- * GC threads compete with request handling for the same cores when a server runs a process per core
- * (and in a CPU-limited pod); without them, measured on the 2-core machine with autocannon at 200
- * connections, 29.5 → 26 µs of CPU per request and ~12% more requests/s at saturation. Both only work
- * at process start (and the GC flag not through NODE_OPTIONS): workers get them on their command line
+ * Node flags of serving processes. Besides the nursery size, `--single-threaded-gc` when the server
+ * only reads: V8's background GC threads compete with request handling for the same cores when a
+ * server runs a process per core (and in a CPU-limited pod); without them, measured on the 2-core
+ * machine with autocannon at 200 connections, 29.5 → 26 µs of CPU per request and ~12% more
+ * requests/s at saturation. With online updates (a model folder) the heap holds the fold cache and
+ * the events in flight, and on one thread a major GC's final pause took ~60 ms, which the reads
+ * waiting behind it showed as their p99 (50k-item catalogue at 5,000 events/s: read p99 132 → 21 ms
+ * with the background threads, same run); there the GC threads stay. Both flags only work at process
+ * start (and the GC flag not through NODE_OPTIONS): workers get them on their command line
  * (workerExecArgv), the image passes them to `serve` (deploy/docker-entrypoint.sh), and a
  * single-process server started by hand runs without them unless given (docs/operate.md).
  */
-export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, '--single-threaded-gc'];
+export function serveNodeFlags(onlineUpdates: boolean): string[] {
+  return [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, ...(onlineUpdates ? [] : ['--single-threaded-gc'])];
+}
 
-/** The workers' node flags: the primary's, plus each serving flag (SERVE_NODE_FLAGS) not already set either way. */
-export function workerExecArgv(execArgv: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+/** The flags of a server without online updates (serveNodeFlags). */
+export const SERVE_NODE_FLAGS: readonly string[] = serveNodeFlags(false);
+
+/**
+ * The workers' node flags: the primary's, plus each serving flag (serveNodeFlags) not already set
+ * either way.
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? '', onlineUpdates = false): string[] {
   const given = [...execArgv, ...nodeOptions.split(/\s+/)];
   const has = (pattern: RegExp) => given.some((a) => pattern.test(a));
   const out = [...execArgv];
   if (!has(/^--max-semi-space-size(=|$)/)) out.push(`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`);
-  if (!has(/^--(no-)?single-threaded-gc$/)) out.push('--single-threaded-gc');
+  if (!onlineUpdates && !has(/^--(no-)?single-threaded-gc$/)) out.push('--single-threaded-gc');
   return out;
 }
 
 async function runPrimary(config: Readonly<ServeConfig>, log: Logger): Promise<void> {
   let shuttingDown = false;
-  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS ?? '', config.modelDir !== '') });
   serveClusterMetrics();
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
