@@ -9,7 +9,7 @@ import { trainModel } from '../jobs/train.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import type { Ranked } from '../models/recommender.js';
 import type { TrainedModel } from '../models/trained-model.js';
-import { inlineFoldRanker, threadedFoldRanker, type FoldRequest } from './fold-ranker.js';
+import { INLINE_BELOW_SCORES, inlineFoldRanker, threadedFoldRanker, type FoldRequest } from './fold-ranker.js';
 
 // `npm test` builds first; the worker runs the compiled entry.
 const entry = resolveWorkerEntry('./fold-ranker-worker.js', import.meta.url);
@@ -62,7 +62,7 @@ describe('threadedFoldRanker', () => {
       it(`${type}, ${threads} thread(s): lists equal the model's own fold-in, scores bit for bit`, async () => {
         const model = models[type]!;
         const fallbacks: string[] = [];
-        const ranker = threadedFoldRanker({ threads, onFallback: (why) => fallbacks.push(why) });
+        const ranker = threadedFoldRanker({ threads, inlineBelow: 0, onFallback: (why) => fallbacks.push(why) });
         try {
           expect(await ranker.prepare(model)).toBe(true);
           for (const k of [10, 125]) {
@@ -81,6 +81,24 @@ describe('threadedFoldRanker', () => {
       });
     }
   }
+
+  it('ranks small calls inline: a worker that would fail is never asked', async () => {
+    const ials = models.ials!;
+    const reasons: string[] = [];
+    const broken = threadedFoldRanker({ threads: 1, entry: pathToFileURL(path.join(tmp, 'missing-worker.mjs')), onFallback: (why) => reasons.push(why) });
+    try {
+      const small = requestsFor(ials, Math.floor(INLINE_BELOW_SCORES / ials.numItems), 8);
+      expect(small.length * ials.numItems).toBeLessThan(INLINE_BELOW_SCORES);
+      expect(plain(await broken.rank(ials, small, 10))).toEqual(plain(expected(ials, small, 10)));
+      expect(reasons).toEqual([]);
+      const large = requestsFor(ials, small.length + 1, 9);
+      expect(plain(await broken.rank(ials, large, 10))).toEqual(plain(expected(ials, large, 10)));
+      await broken.prepare(ials);
+      expect(reasons.join('\n')).toMatch(/did not start/);
+    } finally {
+      await broken.close();
+    }
+  });
 
   it('ranks inline, with the same lists, for a model without foldInState, with 0 threads, without a worker entry and after close', async () => {
     const ials = models.ials!;
@@ -107,7 +125,7 @@ describe('threadedFoldRanker', () => {
 
   it('switches to the workers of a new model and answers calls in flight when the old ones are retired', async () => {
     const [als, ials] = [models.als!, models.ials!];
-    const ranker = threadedFoldRanker({ threads: 1 });
+    const ranker = threadedFoldRanker({ threads: 1, inlineBelow: 0 });
     try {
       expect(await ranker.prepare(als)).toBe(true);
       const alsRequests = requestsFor(als, 200, 5);
@@ -141,7 +159,7 @@ describe('threadedFoldRanker', () => {
     const pool = pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist/math/worker-pool.js')).href;
     await writeFile(dying, `import { serveWorkerTasks } from ${JSON.stringify(pool)};\nserveWorkerTasks(() => () => process.exit(3));\n`);
     const died: string[] = [];
-    const second = threadedFoldRanker({ threads: 1, entry: pathToFileURL(dying), onFallback: (why) => died.push(why) });
+    const second = threadedFoldRanker({ threads: 1, inlineBelow: 0, entry: pathToFileURL(dying), onFallback: (why) => died.push(why) });
     try {
       expect(await second.prepare(ials)).toBe(true);
       expect(plain(await second.rank(ials, requests, 30))).toEqual(plain(expected(ials, requests, 30)));
