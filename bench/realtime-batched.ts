@@ -6,11 +6,13 @@
  * that still meet the serving p99, 25 ms). Data sets and server as bench:realtime (realtime.ts):
  * explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over 50k items; LMDB,
  * and Redis with AOF everysec when redis-server is installed. Each (data set, store) runs `--runs`
- * times on a freshly published store and a fresh server; medians shown.
+ * times on a freshly published store and a fresh server; medians shown. `--fold-threads 1,0` measures
+ * the server with each RTREC_FOLD_THREADS value, interleaved run by run (0: fold-in on the event
+ * loop), so the rows compare within one run of the benchmark.
  *
  * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
  * --read-rate 1000 --duration 10 (s) --warmup 2 (s) --connections 200 --trained-users 20000
- * --synthetic-items 50000 --log-level warn --no-write
+ * --synthetic-items 50000 --fold-threads 1 --log-level warn --no-write
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '200' },
     'trained-users': { type: 'string', default: '20000' },
     'synthetic-items': { type: 'string', default: '50000' },
+    'fold-threads': { type: 'string', default: '1' },
     'log-level': { type: 'string', default: 'warn' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -51,14 +54,16 @@ const READ_RATE = Number(args['read-rate']);
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
+const FOLD_THREADS = args['fold-threads'].split(',').map(Number);
 const API_KEY = 'bench-realtime-key';
 const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'];
 for (const [name, v] of [['runs', RUNS], ['event-rate', EVENT_RATE], ['batch-size', BATCH_SIZE], ['duration', DURATION]] as const) {
   if (!(v > 0)) throw new Error(`--${name} wants a positive number, got ${args[name]}`);
 }
+if (!FOLD_THREADS.every((t) => Number.isInteger(t) && t >= 0)) throw new Error(`--fold-threads wants comma-separated whole numbers, got ${args['fold-threads']}`);
 
-async function measure(model: TrainedModel, storeUrl: string, modelDir: string, seed: number): Promise<MixedResult> {
-  const { port, child } = await startServer({ store: storeUrl, modelDir, apiKey: API_KEY, logLevel: args['log-level'] });
+async function measure(model: TrainedModel, storeUrl: string, modelDir: string, foldThreads: number, seed: number): Promise<MixedResult> {
+  const { port, child } = await startServer({ store: storeUrl, modelDir, apiKey: API_KEY, logLevel: args['log-level'], foldThreads });
   const rng = createRng(seed);
   // 20% of events and reads are for users the model does not know (personalised by their events).
   const user = () => (rng.next() < 0.2 ? `visitor-${seed}-${rng.int(5_000)}` : model.users.idOf(rng.int(model.numUsers)));
@@ -77,6 +82,23 @@ async function measure(model: TrainedModel, storeUrl: string, modelDir: string, 
   }
 }
 
+/** A table row: medians of `runs`, and every run's read p99. */
+function row(dataSet: string, store: string, foldThreads: number, runs: readonly MixedResult[]): (string | number)[] {
+  const med = (f: (r: MixedResult) => number) => median(runs.map(f));
+  return [
+    dataSet,
+    store,
+    foldThreads,
+    Math.round(med((r) => r.eventsPerSecond * BATCH_SIZE)),
+    ms(med((r) => r.events.p50)),
+    ms(med((r) => r.events.p99)),
+    ms(med((r) => r.reads.p50)),
+    ms(med((r) => r.reads.p99)),
+    runs.map((r) => ms(r.reads.p99)).join(', '),
+    runs.reduce((s, r) => s + r.events.errors + r.reads.errors, 0),
+  ];
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rtrec-bench-batched-'));
   const redis = await startBenchRedis({ aof: true });
@@ -89,41 +111,32 @@ async function main(): Promise<void> {
     for (const [d, ds] of dataSets.entries()) {
       const modelDir = join(dir, `model-${d}`);
       await saveModel(modelDir, ds.model);
-      const stores: [string, (run: number) => string][] = [
+      const stores: [string, (run: string) => string][] = [
         ['LMDB', (run) => `lmdb://${join(dir, `store-${d}-${run}`)}`],
-        ...(redis ? [['Redis (AOF everysec)', (run: number) => `${redis.url}?prefix=rb${d}r${run}`] as [string, (run: number) => string]] : []),
+        ...(redis ? [['Redis (AOF everysec)', (run: string) => `${redis.url}?prefix=rb${d}r${run}`] as [string, (run: string) => string]] : []),
       ];
       for (const [storeName, urlOf] of stores) {
-        const runs: MixedResult[] = [];
+        const runs = FOLD_THREADS.map((): MixedResult[] => []);
         for (let run = 0; run < RUNS; run++) {
-          process.stderr.write(`${ds.name} / ${storeName} (${run + 1}/${RUNS}): publishing… `);
-          await publishFresh(ds.model, urlOf(run));
-          const r = await measure(ds.model, urlOf(run), modelDir, 31 + 100 * d + run);
-          runs.push(r);
-          process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms\n`);
+          for (const [t, threads] of FOLD_THREADS.entries()) {
+            process.stderr.write(`${ds.name} / ${storeName} / fold threads ${threads} (${run + 1}/${RUNS}): publishing… `);
+            await publishFresh(ds.model, urlOf(`${run}t${threads}`));
+            const r = await measure(ds.model, urlOf(`${run}t${threads}`), modelDir, threads, 31 + 100 * d + run);
+            runs[t].push(r);
+            process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms\n`);
+          }
         }
-        const med = (f: (r: MixedResult) => number) => median(runs.map(f));
-        rows.push([
-          ds.name,
-          storeName,
-          Math.round(med((r) => r.eventsPerSecond * BATCH_SIZE)),
-          ms(med((r) => r.events.p50)),
-          ms(med((r) => r.events.p99)),
-          ms(med((r) => r.reads.p50)),
-          ms(med((r) => r.reads.p99)),
-          runs.map((r) => ms(r.reads.p99)).join(', '),
-          runs.reduce((s, r) => s + r.events.errors + r.reads.errors, 0),
-        ]);
+        for (const [t, threads] of FOLD_THREADS.entries()) rows.push(row(ds.name, storeName, threads, runs[t]));
       }
     }
-    const table = formatTable(['data set', 'store', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'errors'], rows);
+    const table = formatTable(['data set', 'store', 'fold threads', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'errors'], rows);
     await reportTable({
       name: 'realtime-batched',
       title: 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)',
       intro: [
         `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
           + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
-          + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on ${process.env.RTREC_FOLD_THREADS ?? 'the default 1'} worker thread(s)); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
+          + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on as many worker threads as the row says, 0: on the event loop); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
         'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',
       ],
       table,

@@ -23,12 +23,14 @@ export interface ServerOptions {
   readonly modelDir: string;
   readonly apiKey: string;
   readonly logLevel: string;
+  /** RTREC_FOLD_THREADS; default: the server's default. */
+  readonly foldThreads?: number;
 }
 
 /** Starts `rtrec serve` on a free port and waits until /readyz answers 200. */
 export async function startServer(o: ServerOptions): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const env = { ...process.env, RTREC_STORE: o.store, RTREC_PORT: String(port), RTREC_API_KEYS: o.apiKey, RTREC_MODEL_DIR: o.modelDir, RTREC_LOG_LEVEL: o.logLevel };
+  const env = { ...process.env, RTREC_STORE: o.store, RTREC_PORT: String(port), RTREC_API_KEYS: o.apiKey, RTREC_MODEL_DIR: o.modelDir, RTREC_LOG_LEVEL: o.logLevel, ...(o.foldThreads === undefined ? {} : { RTREC_FOLD_THREADS: String(o.foldThreads) }) };
   // With the serving node flags, as the image runs `rtrec serve`.
   const child = spawn(process.execPath, [...ONLINE_NODE_FLAGS, TARGET_JS], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const started = Date.now();
