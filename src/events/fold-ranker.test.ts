@@ -8,7 +8,7 @@ import { generateSynthetic } from '../data/synthetic.js';
 import { trainModel } from '../jobs/train.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import type { Ranked } from '../models/recommender.js';
-import type { TrainedModel } from '../models/trained-model.js';
+import { TrainedModel } from '../models/trained-model.js';
 import { INLINE_BELOW_SCORES, inlineFoldRanker, threadedFoldRanker, type FoldRequest } from './fold-ranker.js';
 
 // `npm test` builds first; the worker runs the compiled entry.
@@ -123,20 +123,26 @@ describe('threadedFoldRanker', () => {
     expect(plain(await closed.rank(ials, requests, 10))).toEqual(plain(expected(ials, requests, 10)));
   });
 
-  it('switches to the workers of a new model and answers calls in flight when the old ones are retired', async () => {
+  it('keeps the workers of the last two models, and answers calls in flight when older ones are retired', async () => {
     const [als, ials] = [models.als!, models.ials!];
+    // A third model: the same factors under another TrainedModel (as a reloaded model folder would be).
+    const reloaded = new TrainedModel({ info: ials.info, recommender: ials.recommender, users: ials.users, items: ials.items, seen: ials.seen, itemMetadata: ials.itemMetadata });
     const ranker = threadedFoldRanker({ threads: 1, inlineBelow: 0 });
     try {
       expect(await ranker.prepare(als)).toBe(true);
+      expect(await ranker.prepare(ials)).toBe(true);
       const alsRequests = requestsFor(als, 200, 5);
-      // Still running on the als workers when the ials ones replace them: finished inline instead.
+      // Running on the als workers when a third model retires them: finished inline instead.
       const inFlight = ranker.rank(als, alsRequests, 50);
       const ialsRequests = requestsFor(ials, 20, 6);
-      const ialsLists = ranker.rank(ials, ialsRequests, 50);
+      const reloadedLists = ranker.rank(reloaded, ialsRequests, 50);
       expect(plain(await inFlight)).toEqual(plain(expected(als, alsRequests, 50)));
-      expect(plain(await ialsLists)).toEqual(plain(expected(ials, ialsRequests, 50)));
-      expect(await ranker.prepare(ials)).toBe(true);
+      expect(plain(await reloadedLists)).toEqual(plain(expected(ials, ialsRequests, 50)));
+      expect(await ranker.prepare(reloaded)).toBe(true);
+      // ials was used more recently than als: still running, no restart needed.
       expect(plain(await ranker.rank(ials, ialsRequests, 50))).toEqual(plain(expected(ials, ialsRequests, 50)));
+      expect(await ranker.prepare(als)).toBe(true);
+      expect(plain(await ranker.rank(als, alsRequests, 50))).toEqual(plain(expected(als, alsRequests, 50)));
     } finally {
       await ranker.close();
     }

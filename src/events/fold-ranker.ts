@@ -7,9 +7,10 @@
  *
  * A worker holds its own copy of the model's item side, restored from `Recommender.foldInState`
  * through the model's factory, so it computes bit for bit what the model computes here (same code,
- * same arrays). Requests travel packed in a few typed arrays per message. The workers are started for
- * one model at a time: a call for another model (a new version) retires the old workers and starts
- * new ones, and ranks inline until they are ready. A model without `foldInState`, a worker that fails,
+ * same arrays). Requests travel packed in a few typed arrays per message. Workers are kept for the two
+ * models used last (while a new version takes over, events of the old one still arrive): a call for a
+ * third model retires the least recently used one's workers and starts new ones, and ranks inline
+ * until they are ready. A model without `foldInState`, a worker that fails,
  * or no compiled worker entry (tests run from sources) also means inline: slower, never different; so
  * does a call too small to pay for the trip to a worker.
  */
@@ -75,6 +76,9 @@ export interface ThreadedFoldRankerOptions {
  */
 export const INLINE_BELOW_SCORES = 50_000;
 
+/** Models whose workers are kept: the version being served and the one it replaced. */
+const MODELS_KEPT = 2;
+
 /** The workers of one model. */
 interface Workers {
   readonly model: TrainedModel;
@@ -93,7 +97,8 @@ export function threadedFoldRanker(options: ThreadedFoldRankerOptions): FoldRank
   const inline = inlineFoldRanker();
   const entry = options.entry === undefined ? resolveWorkerEntry('./fold-ranker-worker.js', import.meta.url) : options.entry;
   const inlineBelow = options.inlineBelow ?? INLINE_BELOW_SCORES;
-  let current: Workers | undefined;
+  // The workers of the models used last, least recently used first.
+  const pools = new Map<TrainedModel, Workers>();
   let closed = false;
 
   const retire = (w: Workers | undefined): Promise<void> => {
@@ -131,11 +136,16 @@ export function threadedFoldRanker(options: ThreadedFoldRankerOptions): FoldRank
 
   /** The workers for `model`, started if they are not (none once closed). */
   const workersFor = (model: TrainedModel): Workers | undefined => {
-    if (!closed && current?.model !== model) {
-      void retire(current);
-      current = start(model);
+    if (closed) return undefined;
+    const w = pools.get(model) ?? start(model);
+    pools.delete(model);
+    pools.set(model, w);
+    for (const [old, p] of pools) {
+      if (pools.size <= MODELS_KEPT) break;
+      pools.delete(old);
+      void retire(p);
     }
-    return current;
+    return w;
   };
 
   return {
@@ -158,11 +168,11 @@ export function threadedFoldRanker(options: ThreadedFoldRankerOptions): FoldRank
       const w = workersFor(model);
       return w !== undefined && (await w.started) && !w.failed && !w.retired;
     },
-    close() {
+    async close() {
       closed = true;
-      const w = current;
-      current = undefined;
-      return retire(w);
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map(retire));
     },
   };
 }
