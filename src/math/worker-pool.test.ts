@@ -58,9 +58,9 @@ describe('executors', () => {
 
       // Closing while tasks run rejects them instead of leaving them waiting for stopped workers.
       const busy = await createWorkerPool<number, { value: number; thread: number }>(pathToFileURL(entry), 1, { factor: 1 });
-      const running = busy.run([1e9, 2, 3]);
+      const running = expect(busy.run([1e9, 2, 3])).rejects.toThrow('closed');
       await busy.close();
-      await expect(running).rejects.toThrow('closed');
+      await running;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
