@@ -10,9 +10,9 @@
  * same arrays). Requests travel packed in a few typed arrays per message. Workers are kept for the two
  * models used last (while a new version takes over, events of the old one still arrive): a call for a
  * third model retires the least recently used one's workers and starts new ones, and ranks inline
- * until they are ready. A model without `foldInState`, a worker that fails,
- * or no compiled worker entry (tests run from sources) also means inline: slower, never different; so
- * does a call too small to pay for the trip to a worker.
+ * until they are ready. A model without `foldInState`, a worker that fails, or no compiled worker
+ * entry (tests run from sources) also means inline: slower, never different; so does a call too small
+ * to pay for the trip to a worker.
  */
 import { createWorkerPool, resolveWorkerEntry, type TaskExecutor } from '../math/worker-pool.js';
 import type { HyperParameters, ModelState, ModelType, Ranked, Recommender } from '../models/recommender.js';
