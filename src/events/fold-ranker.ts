@@ -101,8 +101,7 @@ export function threadedFoldRanker(options: ThreadedFoldRankerOptions): FoldRank
   const pools = new Map<TrainedModel, Workers>();
   let closed = false;
 
-  const retire = (w: Workers | undefined): Promise<void> => {
-    if (!w) return Promise.resolve();
+  const retire = (w: Workers): Promise<void> => {
     w.retired = true;
     return w.executor?.close() ?? Promise.resolve();
   };

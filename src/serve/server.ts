@@ -108,8 +108,8 @@ export const SERVE_SEMI_SPACE_MB = 64;
  * machine with autocannon at 200 connections, 29.5 → 26 µs of CPU per request and ~12% more
  * requests/s at saturation. With online updates (a model folder) the heap holds the fold cache and
  * the events in flight, and on one thread a major GC's final pause took ~60 ms, which the reads
- * waiting behind it showed as their p99 (50k-item catalogue at 5,000 events/s: read p99 132 → 21 ms
- * with the background threads, same run); there the GC threads stay. Both flags only work at process
+ * waiting behind it showed as their p99 (50k-item catalogue at 5,000 events/s, back-to-back single
+ * runs: read p99 132 ms with the flag, 21 ms without); there the GC threads stay. Both flags only work at process
  * start (and the GC flag not through NODE_OPTIONS): workers get them on their command line
  * (workerExecArgv), the image passes them to `serve` (deploy/docker-entrypoint.sh), and a
  * single-process server started by hand runs without them unless given (docs/operate.md).
