@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOnlineStoreContract } from './online-store.contract.js';
 import { lmdbPath, openStore } from './open-store.js';
+import { resolveWorkerEntry } from '../math/worker-pool.js';
+import type { Ranked } from '../models/recommender.js';
 
 const dirs: string[] = [];
 async function freshDir(): Promise<string> {
@@ -18,6 +21,84 @@ afterAll(async () => {
 
 describe('LMDB online store (contract)', () => {
   runOnlineStoreContract({ freshUrl: async () => `lmdb://${await freshDir()}` });
+});
+
+// Every fallback to the event loop fails the test: the contract must hold on the thread itself.
+const fallbacks: string[] = [];
+describe('LMDB online store with the append thread (contract)', () => {
+  runOnlineStoreContract({ freshUrl: async () => `lmdb://${await freshDir()}` }, { appendThread: true, onAppendFallback: (reason) => fallbacks.push(reason) });
+  it('never fell back to the event loop', () => {
+    expect(fallbacks).toEqual([]);
+  });
+});
+
+describe('LMDB append thread', () => {
+  const view = (eventId: string, userId: string) => ({ eventId, userId, itemId: 'item-1', type: 'view', ts: 1_000 });
+  const ranked = (items: number[], scores: number[]): Ranked => ({ items: Int32Array.from(items), scores: Float32Array.from(scores) });
+
+  async function publishedStore(options: Parameters<typeof openStore>[1]) {
+    const url = `lmdb://${await freshDir()}`;
+    const store = await openStore(url, options);
+    const w = await store.beginVersion({ expected: {} });
+    await w.putPopular(ranked([0], [1]));
+    await w.putCatalog([{ idx: 0, itemId: 'item-0', metadata: null }]);
+    return { store, version: (await w.commit()).version };
+  }
+
+  it('has its compiled worker entry (npm test builds first)', () => {
+    expect(resolveWorkerEntry('./lmdb-append-worker.js', new URL('./lmdb-store.ts', import.meta.url).href)).not.toBeNull();
+  });
+
+  it('shows the lists an append wrote to the very next read, without waiting for a new event-loop turn', async () => {
+    const { store, version } = await publishedStore({ appendThread: true });
+    try {
+      for (let j = 0; j < 30; j++) {
+        // The read before opens lmdb-js's read snapshot; without a renewal after the thread's commit,
+        // the read after would still see the list before.
+        expect((await store.getUserRecs(version, 'ann'))?.items[0]).toBe(j === 0 ? undefined : j - 1);
+        const cursor = (await store.userEventsAfter('ann')).cursor;
+        const res = await store.appendEvents([view(`e${j}`, 'ann')], { lists: { version, users: new Map([['ann', { cursor, ranked: ranked([j], [1]) }]]) } });
+        expect(res[0].listWritten).toBe(true);
+        expect((await store.getUserRecs(version, 'ann'))?.items[0]).toBe(j);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('waits for appends in flight when the store closes', async () => {
+    const dir = await freshDir();
+    const store = await openStore(`lmdb://${dir}`, { appendThread: true });
+    const appends = Array.from({ length: 20 }, (_, j) => store.appendEvents(Array.from({ length: 50 }, (_, k) => view(`e${j}-${k}`, `user-${k}`))));
+    await store.close();
+    expect((await Promise.all(appends)).flat().filter((r) => !r.duplicate)).toHaveLength(1_000);
+    const reopened = await openStore(`lmdb://${dir}`);
+    expect((await reopened.userEvents('user-7')).length).toBe(20);
+    await reopened.close();
+  });
+
+  it('appends on the event loop, with a reason, when the thread does not start or dies; an append it held fails as unknown', async () => {
+    const dir = await freshDir();
+    const broken = join(dir, 'broken-worker.mjs');
+    await writeFile(broken, "throw new Error('no such thing');\n");
+    const reasons: string[] = [];
+    const a = await openStore(`lmdb://${join(dir, 'a')}`, { appendThread: true, appendThreadEntry: pathToFileURL(broken), onAppendFallback: (r) => reasons.push(r) });
+    expect((await a.appendEvents([view('e1', 'ann')]))[0].duplicate).toBe(false);
+    expect(reasons.join()).toMatch(/did not start, appending on the event loop: no such thing/);
+    await a.close();
+
+    // Reports ready, then exits on its first append, before logging anything.
+    const dying = join(dir, 'dying-worker.mjs');
+    await writeFile(dying, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\nparentPort.postMessage({ id: -1, ready: true });\n");
+    const died: string[] = [];
+    const b = await openStore(`lmdb://${join(dir, 'b')}`, { appendThread: true, appendThreadEntry: pathToFileURL(dying), onAppendFallback: (r) => died.push(r) });
+    await expect(b.appendEvents([view('e1', 'ann')])).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_UNAVAILABLE', message: /unknown.*same eventIds is safe/ });
+    expect(died.join()).toMatch(/append thread stopped, appending on the event loop: exit code 3/);
+    // The retry runs on the event loop and logs the event once.
+    expect((await b.appendEvents([view('e1', 'ann')]))[0].duplicate).toBe(false);
+    expect((await b.appendEvents([view('e1', 'ann')]))[0].duplicate).toBe(true);
+    await b.close();
+  });
 });
 
 describe('LMDB store URLs', () => {

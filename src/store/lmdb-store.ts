@@ -10,7 +10,8 @@
  * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
  * `['n', userId]` → 1 (users with events), `['l', userId]` → seq of the user's last event (the user
  * cursor of `userEventsAfter` is a seq). An append resolves once its transaction is committed
- * (option `sync: 'fsync'`: once it is flushed to disk too).
+ * (option `sync: 'fsync'`: once it is flushed to disk too). Its transaction body is in
+ * lmdb-event-txn.ts; with `appendThread` (the server) it runs on a worker thread, not the event loop.
  * Item counters live there too: `['pc', bucket + US + itemId]` → number (US = \u001f, so one bucket
  * is one key range), and, so that the largest can be read without scanning every item, an index
  * ordered by value: `['pt', bucket, value, itemId]` → 0, kept in step with each add, and
@@ -23,26 +24,36 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RecError } from '../core/errors.js';
-import { byCounterValue, decodeEvent, encodeEvent, storedEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { resolveWorkerEntry } from '../math/worker-pool.js';
+import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
+import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
+import { addCounter, appendInTxn, scanCounters, unpackAppend, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 const ENV_FILE = 'rtrec.mdb';
 const ACTIVE = 'active';
-const SEQ = 'seq';
 /** Keys removed per write transaction when deleting a version, to keep transactions short. */
 const DELETE_CHUNK = 10_000;
-/** Separates bucket and item id in counter keys (ids never hold control characters). */
-const US = '\u001f';
 
 type ControlKey = string | [string, number];
-type DataKey = [number, string, string];
-type EventKey = string | [string, number] | [string, string] | [string, string, number] | [string, string, number, string];
+
+export interface LmdbStoreOptions extends VersionedStoreOptions {
+  /**
+   * Event appends run on a worker thread (lmdb-append-thread.ts) instead of the event loop: for
+   * servers, whose reads would otherwise wait for each group's transaction. Default false.
+   */
+  readonly appendThread?: boolean;
+  /** The compiled append worker; default lmdb-append-worker.js beside this module (null: none, append inline). */
+  readonly appendThreadEntry?: URL | null;
+  /** Told why appends moved back to the event loop. */
+  readonly onAppendFallback?: (reason: string) => void;
+}
 
 /** Opens (creating when missing) the LMDB store in folder `dir`. */
-export function openLmdbStore(dir: string, options: VersionedStoreOptions = {}): VersionedStore {
-  return new VersionedStore(new LmdbBackend(dir), options);
+export function openLmdbStore(dir: string, options: LmdbStoreOptions = {}): VersionedStore {
+  return new VersionedStore(new LmdbBackend(dir, options), options);
 }
 
 class LmdbBackend implements StoreBackend {
@@ -52,9 +63,11 @@ class LmdbBackend implements StoreBackend {
   readonly #control: Database<unknown, ControlKey>;
   readonly #data: Database<Buffer, DataKey>;
   readonly #events: Database<unknown, EventKey>;
+  readonly #dbs: EventDbs;
+  readonly #thread: AppendThread | undefined;
   #closed = false;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: LmdbStoreOptions = {}) {
     this.description = `lmdb://${dir}`;
     try {
       mkdirSync(dir, { recursive: true });
@@ -64,6 +77,13 @@ class LmdbBackend implements StoreBackend {
       this.#events = this.#env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' });
     } catch (err) {
       throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot open the LMDB store in ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    this.#dbs = { events: this.#events, data: this.#data };
+    const entry = options.appendThreadEntry === undefined ? resolveWorkerEntry('./lmdb-append-worker.js', import.meta.url) : options.appendThreadEntry;
+    if (options.appendThread && entry) {
+      this.#thread = startAppendThread({ path: join(dir, ENV_FILE), entry, afterCommit: () => this.#env.resetReadTxn(), ...(options.onAppendFallback ? { onFallback: options.onAppendFallback } : {}) });
+    } else if (options.appendThread) {
+      options.onAppendFallback?.('the LMDB append thread has no compiled entry (running from sources), appending on the event loop');
     }
   }
 
@@ -75,6 +95,8 @@ class LmdbBackend implements StoreBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Appends in flight on the thread commit before the environment closes.
+    await this.#thread?.close();
     await this.#env.close();
   }
 
@@ -198,75 +220,22 @@ class LmdbBackend implements StoreBackend {
 
   async appendEvents(events: readonly NewEvent[], options: BackendAppendOptions = {}): Promise<AppendResult[]> {
     this.#ensureOpen();
+    const lists = options.lists;
+    const txn: TxnAppendOptions = {
+      ...(options.counters ? { counterAdds: options.counters.adds } : {}),
+      ...(lists ? { lists: { version: lists.place.version, collection: COLLECTIONS.userRecs, users: lists.users } } : {}),
+    };
+    const fsync = options.sync === 'fsync';
+    const thread = this.#thread;
+    if (thread && (await thread.ready) && thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
     // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
     // concurrent appends share one commit (group commit) and the event loop never waits for the
     // disk. Its promise resolves at commit: visible to all processes, and kept when this process is
     // killed (with overlappingSync the fsync runs behind the commit; a restart on the same boot
     // reopens at the last commit). `flushed` then waits until the OS reports it on disk (power loss).
-    const results = await this.#events.transaction(() => this.#appendInTxn(events, options));
-    if (options.sync === 'fsync') await this.#events.flushed;
-    return results;
-  }
-
-  /** The body of appendEvents' write transaction (reads here see the transaction's own writes). */
-  #appendInTxn(events: readonly NewEvent[], options: BackendAppendOptions): AppendResult[] {
-    const adds = options.counters?.adds;
-    const lists = options.lists;
-    // A list is current only if nothing else was logged for its user after its cursor.
-    const clean = new Set<string>();
-    if (lists) {
-      for (const [userId, { cursor }] of lists.users) {
-        const after = Number(cursor);
-        if (Number.isSafeInteger(after) && this.#lastUserSeq(userId) <= after) clean.add(userId);
-      }
-    }
-    const out: AppendResult[] = [];
-    const counts = new Map<string, { bucket: string; itemId: string; amount: number }>();
-    const first = (this.#events.get(SEQ) as number | undefined) ?? 0;
-    let seq = first;
-    for (let j = 0; j < events.length; j++) {
-      const e = events[j];
-      const known = this.#events.get(['i', e.eventId]) as number | undefined;
-      if (known !== undefined) {
-        out.push({ event: decodeEvent(this.#events.get(['e', known]) as string, String(known)), duplicate: true });
-        clean.delete(e.userId);
-        continue;
-      }
-      seq++;
-      const text = encodeEvent(e);
-      const before = this.#lastUserSeq(e.userId);
-      void this.#events.put(['e', seq], text);
-      void this.#events.put(['i', e.eventId], seq);
-      void this.#events.put(['u', e.userId, seq], text);
-      void this.#events.put(['l', e.userId], seq);
-      if (before === 0) void this.#events.put(['n', e.userId], 1);
-      out.push({ event: storedEvent(e, String(seq)), duplicate: false, userCursor: { before: String(before), after: String(seq) } });
-      const add = adds?.[j];
-      if (add) {
-        const key = `${add.bucket}${US}${add.itemId}`;
-        const sum = counts.get(key);
-        if (sum) sum.amount += add.amount;
-        else counts.set(key, { bucket: add.bucket, itemId: add.itemId, amount: add.amount });
-      }
-    }
-    if (seq !== first) void this.#events.put(SEQ, seq);
-    const indexed = new Set<string>();
-    for (const { bucket, itemId, amount } of counts.values()) this.#addCounter(bucket, itemId, amount, indexed);
-    if (!lists || clean.size === 0) return out;
-    for (const userId of clean) void this.#data.put([lists.place.version, COLLECTIONS.userRecs, userId], lists.users.get(userId)!.value);
-    return out.map((r) => (!r.duplicate && clean.has(r.event.userId) ? { ...r, listWritten: true } : r));
-  }
-
-  /** The seq of the user's last event (0: none); call inside a write transaction. */
-  #lastUserSeq(userId: string): number {
-    const last = this.#events.get(['l', userId]) as number | undefined;
-    if (last !== undefined) return last;
-    if (this.#events.get(['n', userId]) === undefined) return 0;
-    // A user whose events were logged before `['l', userId]` was kept: find the last one.
-    for (const key of this.#events.getKeys({ start: ['u', userId, Infinity], end: ['u', userId], reverse: true, limit: 1 })) {
-      return (key as [string, string, number])[2];
-    }
-    return 0;
+    const packed = await this.#events.transaction(() => appendInTxn(this.#dbs, events, txn));
+    if (fsync) await this.#events.flushed;
+    return unpackAppend(events, packed);
   }
 
   userEvents(userId: string): Promise<StoredEvent[]> {
@@ -326,43 +295,15 @@ class LmdbBackend implements StoreBackend {
     // Read-modify-write inside one write transaction: LMDB serialises writers across processes.
     await this.#events.transaction(() => {
       const indexed = new Set<string>();
-      for (const [itemId, amount] of amounts) this.#addCounter(bucket, itemId, amount, indexed);
+      for (const [itemId, amount] of amounts) addCounter(this.#events, bucket, itemId, amount, indexed);
     });
-  }
-
-  /**
-   * Read-modify-write of one counter and its index entry; call inside a write transaction.
-   * `indexed`: the buckets this transaction has already made sure are indexed.
-   */
-  #addCounter(bucket: string, itemId: string, amount: number, indexed: Set<string>): void {
-    if (!indexed.has(bucket)) {
-      this.#indexBucket(bucket);
-      indexed.add(bucket);
-    }
-    const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
-    const before = this.#events.get(key) as number | undefined;
-    const after = (before ?? 0) + amount;
-    void this.#events.put(key, after);
-    if (before !== undefined) void this.#events.remove(['pt', bucket, before, itemId]);
-    void this.#events.put(['pt', bucket, after, itemId], 0);
-  }
-
-  /**
-   * Indexes a bucket written before the value index existed; call inside a write transaction. (The
-   * marker is read once per transaction rather than remembered: a transaction that aborts must not
-   * leave this process believing its bucket indexed.)
-   */
-  #indexBucket(bucket: string): void {
-    if (this.#events.get(['pi', bucket]) !== undefined) return;
-    for (const { itemId, value } of this.#scanCounters(bucket)) void this.#events.put(['pt', bucket, value, itemId], 0);
-    void this.#events.put(['pi', bucket], 1);
   }
 
   topItemCounters(bucket: string, limit: number): Promise<ItemCounter[]> {
     this.#ensureOpen();
     this.#env.resetReadTxn();
     if (limit <= 0) return Promise.resolve([]);
-    if (this.#events.get(['pi', bucket]) === undefined) return Promise.resolve([...this.#scanCounters(bucket)].sort(byCounterValue).slice(0, limit));
+    if (this.#events.get(['pi', bucket]) === undefined) return Promise.resolve([...scanCounters(this.#events, bucket)].sort(byCounterValue).slice(0, limit));
     // Largest value first. Equal values come out by descending item id, so the entries tied with
     // the limit-th are all read and the tie is ordered by ascending id, as the scan would.
     const out: ItemCounter[] = [];
@@ -372,14 +313,6 @@ class LmdbBackend implements StoreBackend {
       out.push({ itemId, value });
     }
     return Promise.resolve(out.sort(byCounterValue).slice(0, limit));
-  }
-
-  /** Every counter of `bucket`, in item id order (one key range). */
-  *#scanCounters(bucket: string): Iterable<ItemCounter> {
-    const start = `${bucket}${US}`;
-    for (const { key, value } of this.#events.getRange({ start: ['pc', start], end: ['pc', `${bucket}\u0020`] })) {
-      yield { itemId: (key as [string, string])[1].slice(start.length), value: value as number };
-    }
   }
 
   #ensureOpen(): void {

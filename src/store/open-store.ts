@@ -7,12 +7,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { RecError } from '../core/errors.js';
 import type { OnlineStore } from './online-store.js';
+import type { LmdbStoreOptions } from './lmdb-store.js';
 import type { RedisStoreOptions } from './redis-store.js';
 
 /** Where the CLI publishes and serves from when no --store / RTREC_STORE is given. */
 export const DEFAULT_STORE_URL = 'lmdb://.rtrec/store';
 
-export type OpenStoreOptions = RedisStoreOptions;
+/** Options of either backend; each takes its own and ignores the other's. */
+export type OpenStoreOptions = RedisStoreOptions & LmdbStoreOptions;
 
 const SCHEMES = ['lmdb', 'redis', 'rediss', 'redis+cluster'] as const;
 

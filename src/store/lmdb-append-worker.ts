@@ -1,0 +1,63 @@
+/**
+ * @module Worker-thread entry of the LMDB append thread (lmdb-append-thread.ts): opens the store's
+ * environment (lmdb-js shares one environment between the threads of a process) and runs each
+ * posted append in an asynchronous write transaction, so its gets and puts run on this thread.
+ * Appends posted while one commits join the next transaction (lmdb-js's group commit), as they do
+ * on the event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { open } from 'lmdb';
+import type { NewEvent } from './event-log.js';
+import { appendInTxn, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+
+/** Messages to this thread. */
+export type AppendThreadRequest = { readonly id: number; readonly events: readonly NewEvent[]; readonly options: TxnAppendOptions; readonly fsync: boolean } | { readonly id: number; readonly close: true };
+
+/** Messages from this thread (id -1: ready, or failed to open). */
+export type AppendThreadReply = { readonly id: number; readonly packed?: PackedAppend; readonly error?: string; readonly ready?: boolean; readonly closed?: boolean };
+
+const port = parentPort;
+if (!port) throw new Error('lmdb-append-worker must run inside a worker thread');
+const { path } = workerData as { path: string };
+const reply = (message: AppendThreadReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+let env: ReturnType<typeof open>;
+let dbs: EventDbs;
+try {
+  env = open({ path, maxDbs: 4, noSubdir: true });
+  dbs = { events: env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }), data: env.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }) };
+} catch (err) {
+  reply({ id: -1, error: `cannot open ${path}: ${describe(err)}` });
+  throw err;
+}
+
+let inFlight = 0;
+let closing: number | undefined;
+const finishClose = async (): Promise<void> => {
+  await env.close();
+  reply({ id: closing!, closed: true });
+  port.close();
+};
+
+port.on('message', (message: AppendThreadRequest) => {
+  if ('close' in message) {
+    closing = message.id;
+    if (inFlight === 0) void finishClose();
+    return;
+  }
+  inFlight++;
+  dbs.events
+    .transaction(() => appendInTxn(dbs, message.events, message.options))
+    .then(async (packed) => {
+      // 'fsync': the caller also waits until the commit is on disk.
+      if (message.fsync) await dbs.events.flushed;
+      reply({ id: message.id, packed }, [packed.seqs.buffer as ArrayBuffer, packed.before.buffer as ArrayBuffer, packed.flags.buffer as ArrayBuffer]);
+    })
+    .catch((err: unknown) => reply({ id: message.id, error: describe(err) }))
+    .finally(() => {
+      inFlight--;
+      if (closing !== undefined && inFlight === 0) void finishClose();
+    });
+});
+reply({ id: -1, ready: true });

@@ -1,0 +1,166 @@
+/**
+ * @module The LMDB event log's write transaction: appending a group of events (log, idempotency
+ * keys, user index, live-popularity counters and, optionally, the users' lists) and the counter
+ * read-modify-write. The same code runs on the event loop (lmdb-store.ts) or on the append thread
+ * (lmdb-append-thread.ts), so its outcome is packed in a few typed arrays that cross threads cheaply;
+ * `unpackAppend` turns it into the AppendResults callers see. Layout: see lmdb-store.ts.
+ */
+import type { Database } from 'lmdb';
+import { decodeEvent, encodeEvent, storedEvent, type AppendResult, type CounterAdd, type ItemCounter, type NewEvent } from './event-log.js';
+
+/** Key of the log's counter (last seq assigned). */
+export const SEQ = 'seq';
+/** Separates bucket and item id in counter keys (ids never hold control characters). */
+export const US = '\u001f';
+
+export type DataKey = [number, string, string];
+export type EventKey = string | [string, number] | [string, string] | [string, string, number] | [string, string, number, string];
+
+/** The two databases an append writes: the log (JSON) and the versions' data (binary). */
+export interface EventDbs {
+  readonly events: Database<unknown, EventKey>;
+  readonly data: Database<Uint8Array, DataKey>;
+}
+
+/** What the transaction needs besides the events; plain data, so it can be posted to a thread. */
+export interface TxnAppendOptions {
+  /** Per event (same index), its live-popularity add, applied only when the event is newly logged. */
+  readonly counterAdds?: readonly (CounterAdd | undefined)[];
+  /** Lists written with the append, per user, when nothing else was logged for the user after `cursor`. */
+  readonly lists?: { readonly version: number; readonly collection: string; readonly users: ReadonlyMap<string, { readonly cursor: string; readonly value: Uint8Array }> };
+}
+
+/** Flags of one event in PackedAppend.flags. */
+const DUPLICATE = 1;
+const LIST_WRITTEN = 2;
+
+/** An append's outcome per event (same index as the events). */
+export interface PackedAppend {
+  /** The seq the event is logged at (for a duplicate, the original's). */
+  readonly seqs: Float64Array;
+  /** Newly logged events: the user's last seq before this one (0: none). */
+  readonly before: Float64Array;
+  readonly flags: Uint8Array;
+  /** Duplicates: the original event's stored text, by event index. */
+  readonly duplicates: ReadonlyMap<number, string>;
+}
+
+/** The body of an append's write transaction (reads here see the transaction's own writes). */
+export function appendInTxn(dbs: EventDbs, events: readonly NewEvent[], options: TxnAppendOptions): PackedAppend {
+  const { events: log, data } = dbs;
+  const adds = options.counterAdds;
+  const lists = options.lists;
+  // A list is current only if nothing else was logged for its user after its cursor.
+  const clean = new Set<string>();
+  if (lists) {
+    for (const [userId, { cursor }] of lists.users) {
+      const after = Number(cursor);
+      if (Number.isSafeInteger(after) && lastUserSeq(log, userId) <= after) clean.add(userId);
+    }
+  }
+  const n = events.length;
+  const out: PackedAppend = { seqs: new Float64Array(n), before: new Float64Array(n), flags: new Uint8Array(n), duplicates: new Map() };
+  const duplicates = out.duplicates as Map<number, string>;
+  const counts = new Map<string, { bucket: string; itemId: string; amount: number }>();
+  const first = (log.get(SEQ) as number | undefined) ?? 0;
+  let seq = first;
+  for (let j = 0; j < n; j++) {
+    const e = events[j];
+    const known = log.get(['i', e.eventId]) as number | undefined;
+    if (known !== undefined) {
+      out.seqs[j] = known;
+      out.flags[j] = DUPLICATE;
+      duplicates.set(j, log.get(['e', known]) as string);
+      clean.delete(e.userId);
+      continue;
+    }
+    seq++;
+    const text = encodeEvent(e);
+    const before = lastUserSeq(log, e.userId);
+    void log.put(['e', seq], text);
+    void log.put(['i', e.eventId], seq);
+    void log.put(['u', e.userId, seq], text);
+    void log.put(['l', e.userId], seq);
+    if (before === 0) void log.put(['n', e.userId], 1);
+    out.seqs[j] = seq;
+    out.before[j] = before;
+    const add = adds?.[j];
+    if (add) {
+      const key = `${add.bucket}${US}${add.itemId}`;
+      const sum = counts.get(key);
+      if (sum) sum.amount += add.amount;
+      else counts.set(key, { bucket: add.bucket, itemId: add.itemId, amount: add.amount });
+    }
+  }
+  if (seq !== first) void log.put(SEQ, seq);
+  const indexed = new Set<string>();
+  for (const { bucket, itemId, amount } of counts.values()) addCounter(log, bucket, itemId, amount, indexed);
+  if (!lists || clean.size === 0) return out;
+  for (const userId of clean) void data.put([lists.version, lists.collection, userId], lists.users.get(userId)!.value);
+  for (let j = 0; j < n; j++) if (out.flags[j] === 0 && clean.has(events[j].userId)) out.flags[j] = LIST_WRITTEN;
+  return out;
+}
+
+/** The AppendResults of `events` from their packed outcome. */
+export function unpackAppend(events: readonly NewEvent[], packed: PackedAppend): AppendResult[] {
+  const out = new Array<AppendResult>(events.length);
+  for (let j = 0; j < events.length; j++) {
+    const seq = String(packed.seqs[j]);
+    const flags = packed.flags[j];
+    if (flags & DUPLICATE) {
+      out[j] = { event: decodeEvent(packed.duplicates.get(j)!, seq), duplicate: true };
+      continue;
+    }
+    const result: AppendResult = { event: storedEvent(events[j], seq), duplicate: false, userCursor: { before: String(packed.before[j]), after: seq } };
+    out[j] = flags & LIST_WRITTEN ? { ...result, listWritten: true } : result;
+  }
+  return out;
+}
+
+/** The seq of the user's last event (0: none); call inside a write transaction. */
+export function lastUserSeq(log: Database<unknown, EventKey>, userId: string): number {
+  const last = log.get(['l', userId]) as number | undefined;
+  if (last !== undefined) return last;
+  if (log.get(['n', userId]) === undefined) return 0;
+  // A user whose events were logged before `['l', userId]` was kept: find the last one.
+  for (const key of log.getKeys({ start: ['u', userId, Infinity], end: ['u', userId], reverse: true, limit: 1 })) {
+    return (key as [string, string, number])[2];
+  }
+  return 0;
+}
+
+/**
+ * Read-modify-write of one counter and its index entry; call inside a write transaction.
+ * `indexed`: the buckets this transaction has already made sure are indexed.
+ */
+export function addCounter(log: Database<unknown, EventKey>, bucket: string, itemId: string, amount: number, indexed: Set<string>): void {
+  if (!indexed.has(bucket)) {
+    indexBucket(log, bucket);
+    indexed.add(bucket);
+  }
+  const key: EventKey = ['pc', `${bucket}${US}${itemId}`];
+  const before = log.get(key) as number | undefined;
+  const after = (before ?? 0) + amount;
+  void log.put(key, after);
+  if (before !== undefined) void log.remove(['pt', bucket, before, itemId]);
+  void log.put(['pt', bucket, after, itemId], 0);
+}
+
+/**
+ * Indexes a bucket written before the value index existed; call inside a write transaction. (The
+ * marker is read once per transaction rather than remembered: a transaction that aborts must not
+ * leave this process believing its bucket indexed.)
+ */
+function indexBucket(log: Database<unknown, EventKey>, bucket: string): void {
+  if (log.get(['pi', bucket]) !== undefined) return;
+  for (const { itemId, value } of scanCounters(log, bucket)) void log.put(['pt', bucket, value, itemId], 0);
+  void log.put(['pi', bucket], 1);
+}
+
+/** Every counter of `bucket`, in item id order (one key range). */
+export function* scanCounters(log: Database<unknown, EventKey>, bucket: string): Iterable<ItemCounter> {
+  const start = `${bucket}${US}`;
+  for (const { key, value } of log.getRange({ start: ['pc', start], end: ['pc', `${bucket}\u0020`] })) {
+    yield { itemId: (key as [string, string])[1].slice(start.length), value: value as number };
+  }
+}
