@@ -67,7 +67,8 @@ describe('foldEvents', () => {
     const types = ['view', 'click', 'purchase', 'dislike', 'rating', 'rating'];
     for (let trial = 0; trial < 300; trial++) {
       const ratings = trial % 2 === 0;
-      const base = trial % 3 === 0 ? null : { items: [0, 2], values: [3, 1.5] };
+      // No training row, an ascending one, and one out of order (training rows need not be sorted).
+      const base = trial % 3 === 0 ? null : trial % 3 === 1 ? { items: [0, 2], values: [3, 1.5] } : { items: [3, 0, 2], values: [2, 3, 1.5] };
       const events = Array.from({ length: rng.int(12) }, () => {
         const type = types[rng.int(types.length)];
         return ev(['a', 'b', 'c', 'd', 'zzz'][rng.int(5)], type, type === 'rating' ? 0.5 + rng.int(10) / 2 : undefined);

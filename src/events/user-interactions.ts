@@ -48,8 +48,7 @@ export function userInteractions(
   config: EventConfig,
   ratings: boolean,
 ): UserInteractions {
-  const start = base ? { items: Int32Array.from(base.items), values: Float32Array.from(base.values), exclude: NOTHING.exclude } : NOTHING;
-  return foldEvents(start, events, itemIndex, config, ratings, base !== null && !isAscending(start.items));
+  return foldEvents(base ? ascendingRow(base) : NOTHING, events, itemIndex, config, ratings);
 }
 
 /**
@@ -65,28 +64,25 @@ export function foldEvents(
   itemIndex: (itemId: string) => number | undefined,
   config: EventConfig,
   ratings: boolean,
-  force = false,
 ): UserInteractions {
-  // Built only when an event changes them: most events of a rating model only exclude an item.
-  let value: Map<number, number> | undefined;
+  // Only the items the events touch are tracked (null: the item lost its value), then merged into
+  // copies of prev's arrays: a user's history can be long, a group brings a few events per user.
+  let changed: Map<number, number | null> | undefined;
   let exclude: Set<number> | undefined;
-  const valueMap = (): Map<number, number> => {
-    if (!value) {
-      value = new Map<number, number>();
-      for (let j = 0; j < prev.items.length; j++) value.set(prev.items[j], prev.values[j]);
-    }
-    return value;
+  const valueOf = (i: number): number | undefined => {
+    const c = changed?.get(i);
+    if (c !== undefined) return c ?? undefined;
+    const at = indexOf(prev.items, i);
+    return at >= 0 ? prev.values[at] : undefined;
   };
   const excludeSet = (): Set<number> => (exclude ??= new Set(prev.exclude));
-  const hasValue = (i: number): boolean => (value ? value.has(i) : indexOf(prev.items, i) >= 0);
   const excluded = (i: number): boolean => (exclude ? exclude.has(i) : indexOf(prev.exclude, i) >= 0);
-  if (force) valueMap();
   for (const e of events) {
     const i = itemIndex(e.itemId);
     if (i === undefined) continue;
     // `exclude` holds exactly: disliked items, and (ratings) items seen without a rating value.
     if (isDislike(config, e.type)) {
-      if (hasValue(i)) valueMap().delete(i);
+      if (valueOf(i) !== undefined) (changed ??= new Map()).set(i, null);
       if (!excluded(i)) excludeSet().add(i);
       continue;
     }
@@ -94,26 +90,62 @@ export function foldEvents(
     if (ratings) {
       if (e.type !== RATING_TYPE) {
         // Seen: excluded unless it has a value; a disliked item stays disliked.
-        if (!hasValue(i) && !excluded(i)) excludeSet().add(i);
+        if (valueOf(i) === undefined && !excluded(i)) excludeSet().add(i);
         continue;
       }
       if (excluded(i)) excludeSet().delete(i);
-      valueMap().set(i, strength);
+      (changed ??= new Map()).set(i, strength);
     } else if (strength > 0) {
       if (excluded(i)) excludeSet().delete(i);
-      const map = valueMap();
-      map.set(i, (map.get(i) ?? 0) + strength);
+      (changed ??= new Map()).set(i, (valueOf(i) ?? 0) + strength);
     }
   }
-  let items = prev.items;
-  let values = prev.values;
-  if (value) {
-    items = Int32Array.from(value.keys()).sort();
-    values = new Float32Array(items.length);
-    for (let j = 0; j < items.length; j++) values[j] = value.get(items[j]) ?? 0;
-  }
+  const { items, values } = changed ? mergeChanges(prev, changed) : prev;
   const ex = exclude ? Int32Array.from(exclude).sort() : prev.exclude;
   return items === prev.items && ex === prev.exclude ? prev : { items, values, exclude: ex };
+}
+
+/** `prev`'s items and values with `changed` applied (null removes the item), ascending. */
+function mergeChanges(prev: UserInteractions, changed: ReadonlyMap<number, number | null>): { items: Int32Array; values: Float32Array } {
+  const keys = Int32Array.from(changed.keys()).sort();
+  let size = prev.items.length;
+  for (const i of keys) {
+    const had = indexOf(prev.items, i) >= 0;
+    const has = changed.get(i) !== null;
+    size += (has ? 1 : 0) - (had ? 1 : 0);
+  }
+  const items = new Int32Array(size);
+  const values = new Float32Array(size);
+  let o = 0;
+  let p = 0;
+  for (const i of keys) {
+    while (p < prev.items.length && prev.items[p] < i) {
+      items[o] = prev.items[p];
+      values[o++] = prev.values[p++];
+    }
+    if (p < prev.items.length && prev.items[p] === i) p++;
+    const v = changed.get(i);
+    if (v !== null && v !== undefined) {
+      items[o] = i;
+      values[o++] = v;
+    }
+  }
+  for (; p < prev.items.length; p++, o++) {
+    items[o] = prev.items[p];
+    values[o] = prev.values[p];
+  }
+  return { items, values };
+}
+
+/** A training row as interactions: copied, and sorted by item (a later duplicate wins) if it is not ascending. */
+function ascendingRow(base: BaseRow): UserInteractions {
+  const items = Int32Array.from(base.items);
+  const values = Float32Array.from(base.values);
+  if (isAscending(items)) return { items, values, exclude: NOTHING.exclude };
+  const value = new Map<number, number>();
+  for (let j = 0; j < items.length; j++) value.set(items[j], values[j]);
+  const sorted = Int32Array.from(value.keys()).sort();
+  return { items: sorted, values: Float32Array.from(sorted, (i) => value.get(i)!), exclude: NOTHING.exclude };
 }
 
 /** Position of `x` in ascending `a`, or -1. */
