@@ -37,6 +37,7 @@ import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
 import { learnedFilterOf, unlearnedEvents } from './learned-events.js';
 import { UserLocks } from './user-locks.js';
+import { mapInSlices } from '../core/slices.js';
 import { foldEvents, userInteractions, type UserInteractions } from './user-interactions.js';
 
 /** List length when the version's meta does not say (publish records `topK`). */
@@ -47,6 +48,11 @@ const REBUILD_BATCH = 256;
 const MAX_GROUPS_IN_FLIGHT = 2;
 /** Events logged in one group at most; further concurrent calls start the next group. */
 const MAX_GROUP_EVENTS = 1_000;
+/**
+ * Users whose folds are prepared per event-loop turn: reads are answered between slices instead of
+ * waiting for a whole group (about 2 ms per slice on a 50k-item catalogue).
+ */
+const PLAN_SLICE = 100;
 
 export interface UpdateTarget extends ServedVersion {
   readonly itemIndex: ReadonlyMap<string, number>;
@@ -246,14 +252,12 @@ export class OnlineUpdater {
       }
       // A remembered user is planned from memory without reading: if another instance logged an
       // event for the user meanwhile, the store sees it in the transaction and the list is redone.
-      const bases = await Promise.all(
-        users.map((u) => {
-          const known = this.#cache.get(u, target.version, model);
-          return known ? Promise.resolve(known) : this.#fold(target, model, u, undefined).then((f) => this.#remember(u, target, model, f, undefined));
-        }),
-      );
+      const bases = await mapInSlices(users, PLAN_SLICE, (u) => {
+        const known = this.#cache.get(u, target.version, model);
+        return known ?? this.#fold(target, model, u, undefined).then((f) => this.#remember(u, target, model, f, undefined));
+      });
       const itemIndex = (id: string) => target.itemIndex.get(id);
-      const jobs = users.map((userId, j) => ({
+      const jobs = await mapInSlices(users, PLAN_SLICE, (userId, j) => ({
         userId,
         mine: foldEvents(bases[j].interactions, mine.get(userId) ?? [], itemIndex, this.#config, model.info.training.explicitFeedback),
         prev: bases[j],
@@ -345,7 +349,7 @@ export class OnlineUpdater {
 
   async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
     const users = [...byUser.keys()];
-    const folded = await Promise.all(users.map((u) => this.#fold(target, model, u, byUser.get(u))));
+    const folded = await mapInSlices(users, PLAN_SLICE, (u) => this.#fold(target, model, u, byUser.get(u)));
     const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker);
     const lists: SubjectList[] = [];
     const entries: FoldEntry[] = [];
