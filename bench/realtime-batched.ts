@@ -6,13 +6,13 @@
  * that still meet the serving p99, 25 ms). Data sets and server as bench:realtime (realtime.ts):
  * explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over 50k items; LMDB,
  * and Redis with AOF everysec when redis-server is installed. Each (data set, store) runs `--runs`
- * times on a freshly published store and a fresh server; medians shown. `--fold-threads 1,0` measures
+ * times on a freshly published store and a fresh server; medians shown. `--fold-threads 2,1,0` measures
  * the server with each RTREC_FOLD_THREADS value, interleaved run by run (0: fold-in on the event
  * loop), so the rows compare within one run of the benchmark.
  *
  * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
  * --read-rate 1000 --duration 10 (s) --warmup 2 (s) --connections 200 --trained-users 20000
- * --synthetic-items 50000 --fold-threads 1 --log-level warn --no-write
+ * --synthetic-items 50000 --fold-threads 2 --log-level warn --no-write
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '200' },
     'trained-users': { type: 'string', default: '20000' },
     'synthetic-items': { type: 'string', default: '50000' },
-    'fold-threads': { type: 'string', default: '1' },
+    'fold-threads': { type: 'string', default: '2' },
     'log-level': { type: 'string', default: 'warn' },
     'no-write': { type: 'boolean', default: false },
   },

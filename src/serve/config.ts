@@ -38,7 +38,7 @@ export const ServeConfigSchema = Type.Object(
     foldThreads: Type.Integer({
       minimum: 0,
       maximum: 64,
-      default: 1,
+      default: 2,
       description: 'Worker threads per process that fold users in and rank the catalogue after events (with a model folder), so reads are not held up meanwhile; 0 does it on the event loop.',
     }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
