@@ -24,6 +24,7 @@
  * as it read it, so the list can miss the other instance's concurrent event until that user's next
  * event or the next rebuild.
  */
+import { mapInSlices } from '../core/slices.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { Ranked } from '../models/recommender.js';
 import { NO_EVENTS_CURSOR, type AppendOptions, type AppendResult, type CounterAdd, type EventSync, type NewEvent, type StoredEvent } from '../store/event-log.js';
@@ -37,7 +38,6 @@ import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
 import { learnedFilterOf, unlearnedEvents } from './learned-events.js';
 import { UserLocks } from './user-locks.js';
-import { mapInSlices } from '../core/slices.js';
 import { foldEvents, userInteractions, type UserInteractions } from './user-interactions.js';
 
 /** List length when the version's meta does not say (publish records `topK`). */

@@ -54,7 +54,11 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
   let settleReady: (ok: boolean) => void = () => {};
   const ready = new Promise<boolean>((resolve) => (settleReady = resolve));
 
+  let failed = false;
   const fail = (reason: string): void => {
+    // A worker that reports it could not open the store then also throws: tell it once.
+    if (failed) return;
+    failed = true;
     const wasUsable = usable;
     usable = false;
     settleReady(false);

@@ -84,8 +84,19 @@ describe('LMDB append thread', () => {
     const reasons: string[] = [];
     const a = await openStore(`lmdb://${join(dir, 'a')}`, { appendThread: true, appendThreadEntry: pathToFileURL(broken), onAppendFallback: (r) => reasons.push(r) });
     expect((await a.appendEvents([view('e1', 'ann')]))[0].duplicate).toBe(false);
-    expect(reasons.join()).toMatch(/did not start, appending on the event loop: no such thing/);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/did not start, appending on the event loop: no such thing/);
     await a.close();
+
+    // As lmdb-append-worker does when it cannot open the store: says why, then throws. Told once.
+    const openFails = join(dir, 'open-fails-worker.mjs');
+    await writeFile(openFails, "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ id: -1, error: 'cannot open /x: denied' });\nthrow new Error('denied');\n");
+    const told: string[] = [];
+    const d = await openStore(`lmdb://${join(dir, 'd')}`, { appendThread: true, appendThreadEntry: pathToFileURL(openFails), onAppendFallback: (r) => told.push(r) });
+    expect((await d.appendEvents([view('e1', 'ann')]))[0].duplicate).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['the LMDB append thread did not start, appending on the event loop: cannot open /x: denied']);
+    await d.close();
 
     // Reports ready, then exits on its first append, before logging anything.
     const dying = join(dir, 'dying-worker.mjs');
