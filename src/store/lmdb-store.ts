@@ -42,7 +42,8 @@ type ControlKey = string | [string, number];
 export interface LmdbStoreOptions extends VersionedStoreOptions {
   /**
    * Event appends run on a worker thread (lmdb-append-thread.ts) instead of the event loop: for
-   * servers, whose reads would otherwise wait for each group's transaction. Default false.
+   * servers, whose reads would otherwise wait for each group's transaction. The thread starts with the
+   * first append. Default false.
    */
   readonly appendThread?: boolean;
   /** The compiled append worker; default lmdb-append-worker.js beside this module (null: none, append inline). */
@@ -64,7 +65,9 @@ class LmdbBackend implements StoreBackend {
   readonly #data: Database<Buffer, DataKey>;
   readonly #events: Database<unknown, EventKey>;
   readonly #dbs: EventDbs;
-  readonly #thread: AppendThread | undefined;
+  /** Starts the append thread; set while it has not been started (it starts with the first append). */
+  #startThread: (() => AppendThread) | undefined;
+  #thread: AppendThread | undefined;
   #closed = false;
 
   constructor(dir: string, options: LmdbStoreOptions = {}) {
@@ -81,7 +84,8 @@ class LmdbBackend implements StoreBackend {
     this.#dbs = { events: this.#events, data: this.#data };
     const entry = options.appendThreadEntry === undefined ? resolveWorkerEntry('./lmdb-append-worker.js', import.meta.url) : options.appendThreadEntry;
     if (options.appendThread && entry) {
-      this.#thread = startAppendThread({ path: join(dir, ENV_FILE), entry, afterCommit: () => this.#env.resetReadTxn(), ...(options.onAppendFallback ? { onFallback: options.onAppendFallback } : {}) });
+      // Started on the first append: a server that only reads never holds the thread.
+      this.#startThread = () => startAppendThread({ path: join(dir, ENV_FILE), entry, afterCommit: () => this.#env.resetReadTxn(), ...(options.onAppendFallback ? { onFallback: options.onAppendFallback } : {}) });
     } else if (options.appendThread) {
       options.onAppendFallback?.('the LMDB append thread has no compiled entry (running from sources), appending on the event loop');
     }
@@ -95,6 +99,7 @@ class LmdbBackend implements StoreBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#startThread = undefined;
     // Appends in flight on the thread commit before the environment closes.
     await this.#thread?.close();
     await this.#env.close();
@@ -226,6 +231,10 @@ class LmdbBackend implements StoreBackend {
       ...(lists ? { lists: { version: lists.place.version, collection: COLLECTIONS.userRecs, users: lists.users } } : {}),
     };
     const fsync = options.sync === 'fsync';
+    if (this.#startThread) {
+      this.#thread = this.#startThread();
+      this.#startThread = undefined;
+    }
     const thread = this.#thread;
     if (thread && (await thread.ready) && thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
     // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
