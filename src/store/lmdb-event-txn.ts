@@ -11,7 +11,7 @@ import { decodeEvent, encodeEvent, storedEvent, type AppendResult, type CounterA
 /** Key of the log's counter (last seq assigned). */
 export const SEQ = 'seq';
 /** Separates bucket and item id in counter keys (ids never hold control characters). */
-export const US = '\u001f';
+const US = '\u001f';
 
 export type DataKey = [number, string, string];
 export type EventKey = string | [string, number] | [string, string] | [string, string, number] | [string, string, number, string];
