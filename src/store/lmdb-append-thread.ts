@@ -42,6 +42,8 @@ export interface AppendThreadOptions {
 interface Waiting {
   readonly resolve: (packed: PackedAppend) => void;
   readonly reject: (err: Error) => void;
+  /** The close request's: the thread has closed its handle. */
+  readonly close: () => void;
 }
 
 export function startAppendThread(options: AppendThreadOptions): AppendThread {
@@ -84,8 +86,8 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
     if (message.packed) {
       options.afterCommit();
       w.resolve(message.packed);
-    } else if (message.error !== undefined) w.reject(new Error(message.error));
-    else w.resolve(undefined as never);
+    } else if (message.closed) w.close();
+    else w.reject(new Error(message.error ?? 'the LMDB append thread sent a reply without a result'));
   });
   worker.on('error', (err) => fail(err.message));
   worker.on('exit', (code) => {
@@ -107,7 +109,7 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
       if (!usable) return Promise.reject(new RecError('RTREC_ERR_STORE_UNAVAILABLE', 'the LMDB append thread is not running'));
       const id = nextId++;
       return new Promise<PackedAppend>((resolve, reject) => {
-        track(id, { resolve, reject });
+        track(id, { resolve, reject, close: () => reject(new Error('the LMDB append thread closed instead of appending')) });
         const request: AppendThreadRequest = { id, events, options: appendOptions, fsync };
         worker.postMessage(request);
       });
@@ -122,7 +124,7 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
           const id = nextId++;
           // The thread answers once its appends in flight have committed and its handle is closed.
           await new Promise<void>((resolve) => {
-            track(id, { resolve: () => resolve(), reject: () => resolve() });
+            track(id, { resolve: () => resolve(), reject: () => resolve(), close: () => resolve() });
             worker.postMessage({ id, close: true } satisfies AppendThreadRequest);
             worker.once('exit', () => resolve());
           });
