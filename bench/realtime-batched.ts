@@ -3,7 +3,8 @@
  * it, posting events in batches: `--event-rate` events/s (default 5,000, the target) in posts of
  * `--batch-size` events, with reads at `--read-rate` req/s alongside, open loop. Reported: events/s
  * completed, latency per post, and the read latency while events stream in (the issue asks for reads
- * that still meet the serving p99, 25 ms). Data sets and server as bench:realtime (realtime.ts):
+ * that still meet the serving p99, 25 ms), as the load generator sees it and as the server's own
+ * request-duration histogram does (server-latency.ts). Data sets and server as bench:realtime (realtime.ts):
  * explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over 50k items; LMDB,
  * and Redis with AOF everysec when redis-server is installed. Each (data set, store) runs `--runs`
  * times on a freshly published store and a fresh server; medians shown. `--fold-threads 2,1,0` measures
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
+import { USER_RECS_ROUTE } from '../src/serve/routes/read-routes.js';
 import { createRng } from '../src/core/rng.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
@@ -28,6 +30,7 @@ import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
 import { ms, ONLINE_NODE_FLAGS, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
 import { median, reportTable } from './report.js';
 import { startBenchRedis } from './serve-redis.js';
+import { readRouteHistogram, shareWithin } from './server-latency.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,7 +65,15 @@ for (const [name, v] of [['runs', RUNS], ['event-rate', EVENT_RATE], ['batch-siz
 }
 if (!FOLD_THREADS.every((t) => Number.isInteger(t) && t >= 0)) throw new Error(`--fold-threads wants comma-separated whole numbers, got ${args['fold-threads']}`);
 
-async function measure(model: TrainedModel, storeUrl: string, modelDir: string, foldThreads: number, seed: number): Promise<MixedResult> {
+/** The serving p99 target of issue 3, which reads must still meet while events stream in. */
+const READ_P99_TARGET_S = 0.025;
+
+interface Measured extends MixedResult {
+  /** Share of the reads the server itself answered within READ_P99_TARGET_S (server-latency.ts). */
+  readonly serverReadsWithinTarget: number;
+}
+
+async function measure(model: TrainedModel, storeUrl: string, modelDir: string, foldThreads: number, seed: number): Promise<Measured> {
   const { port, child } = await startServer({ store: storeUrl, modelDir, apiKey: API_KEY, logLevel: args['log-level'], foldThreads });
   const rng = createRng(seed);
   // 20% of events and reads are for users the model does not know (personalised by their events).
@@ -76,15 +87,18 @@ async function measure(model: TrainedModel, storeUrl: string, modelDir: string, 
       : { method: 'GET', path: `/v1/users/${encodeURIComponent(user())}/recommendations?k=10` };
   try {
     if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: (posts + READ_RATE) / 2, seconds: WARMUP, connections: CONNECTIONS, next });
-    return await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: DURATION, connections: CONNECTIONS, next });
+    const readHistogram = () => readRouteHistogram(port, USER_RECS_ROUTE, 'GET', 200);
+    const before = await readHistogram();
+    const result = await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: DURATION, connections: CONNECTIONS, next });
+    return { ...result, serverReadsWithinTarget: shareWithin(before, await readHistogram(), READ_P99_TARGET_S) };
   } finally {
     await stopServer(child);
   }
 }
 
 /** A table row: medians of `runs`, and every run's read p99. */
-function row(dataSet: string, store: string, foldThreads: number, runs: readonly MixedResult[]): (string | number)[] {
-  const med = (f: (r: MixedResult) => number) => median(runs.map(f));
+function row(dataSet: string, store: string, foldThreads: number, runs: readonly Measured[]): (string | number)[] {
+  const med = (f: (r: Measured) => number) => median(runs.map(f));
   return [
     dataSet,
     store,
@@ -95,6 +109,7 @@ function row(dataSet: string, store: string, foldThreads: number, runs: readonly
     ms(med((r) => r.reads.p50)),
     ms(med((r) => r.reads.p99)),
     runs.map((r) => ms(r.reads.p99)).join(', '),
+    `${(100 * med((r) => r.serverReadsWithinTarget)).toFixed(2)}%`,
     runs.reduce((s, r) => s + r.events.errors + r.reads.errors, 0),
   ];
 }
@@ -116,20 +131,20 @@ async function main(): Promise<void> {
         ...(redis ? [['Redis (AOF everysec)', (run: string) => `${redis.url}?prefix=rb${d}r${run}`] as [string, (run: string) => string]] : []),
       ];
       for (const [storeName, urlOf] of stores) {
-        const runs = FOLD_THREADS.map((): MixedResult[] => []);
+        const runs = FOLD_THREADS.map((): Measured[] => []);
         for (let run = 0; run < RUNS; run++) {
           for (const [t, threads] of FOLD_THREADS.entries()) {
             process.stderr.write(`${ds.name} / ${storeName} / fold threads ${threads} (${run + 1}/${RUNS}): publishing… `);
             await publishFresh(ds.model, urlOf(`${run}t${threads}`));
             const r = await measure(ds.model, urlOf(`${run}t${threads}`), modelDir, threads, 31 + 100 * d + run);
             runs[t].push(r);
-            process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms\n`);
+            process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms (${(100 * r.serverReadsWithinTarget).toFixed(2)}% within 25 ms in the server)\n`);
           }
         }
         for (const [t, threads] of FOLD_THREADS.entries()) rows.push(row(ds.name, storeName, threads, runs[t]));
       }
     }
-    const table = formatTable(['data set', 'store', 'fold threads', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'errors'], rows);
+    const table = formatTable(['data set', 'store', 'fold threads', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'reads ≤ 25 ms in server', 'errors'], rows);
     await reportTable({
       name: 'realtime-batched',
       title: 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)',
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
           + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
           + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on as many worker threads as the row says, 0: on the event loop); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
         'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',
+        `Read latencies are the load generator's (from creating a request to the end of its answer). "reads ≤ 25 ms in server" is the share of the measured reads the server itself answered within 25 ms, by its own request-duration histogram (from its handler's start to the answer; bench/server-latency.ts): where it is 99% or more while the read p99 is over 25 ms, the tail was spent before the server's handler ran (in socket buffers while its event loop was busy) or in the load generator, both of which share the two cores with the fold-in threads, the append thread or redis-server.`,
       ],
       table,
       write: !args['no-write'],
