@@ -5,7 +5,7 @@ import { freePort } from '../../test/support/redis-server.js';
 import { publishModel } from '../jobs/publish.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp } from './app.js';
-import { SERVE_NODE_FLAGS, SERVE_SEMI_SPACE_MB, serveNodeFlags, startServer, workerExecArgv } from './server.js';
+import { ONLINE_SEMI_SPACE_MB, SERVE_NODE_FLAGS, SERVE_SEMI_SPACE_MB, serveNodeFlags, startServer, workerExecArgv } from './server.js';
 import { fixtureModel } from './test-support/fixture-model.js';
 import { tempLmdbUrl, testConfig } from './test-support/serve-fixture.js';
 import { spawnNode, transpileForChild, waitForLine } from './test-support/ts-child.js';
@@ -144,7 +144,11 @@ describe('workerExecArgv', () => {
     // With online updates the background GC threads stay (see serveNodeFlags), unless asked otherwise.
     expect(workerExecArgv([], '', true)).toEqual(serveNodeFlags(true));
     expect(serveNodeFlags(true)).not.toContain(gc);
-    expect(workerExecArgv([gc], '', true)).toEqual([gc, `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`]);
+    expect(workerExecArgv([gc], '', true)).toEqual([gc, `--max-semi-space-size=${ONLINE_SEMI_SPACE_MB}`]);
+    // And a smaller nursery (see ONLINE_SEMI_SPACE_MB), unless one is given.
+    expect(serveNodeFlags(true)).toEqual([`--max-semi-space-size=${ONLINE_SEMI_SPACE_MB}`]);
+    expect(ONLINE_SEMI_SPACE_MB).toBeLessThan(SERVE_SEMI_SPACE_MB);
+    expect(workerExecArgv(['--max-semi-space-size=48'], '', true)).toEqual(['--max-semi-space-size=48']);
   });
 
   it('gives flags node accepts on its command line', () => {

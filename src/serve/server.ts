@@ -109,8 +109,19 @@ function untilSignal(): Promise<string> {
 export const SERVE_SEMI_SPACE_MB = 64;
 
 /**
- * Node flags of serving processes. Besides the nursery size, `--single-threaded-gc` when the server
- * only reads: V8's background GC threads compete with request handling for the same cores when a
+ * The nursery of a server with online updates. Its scavenges also copy what outlives them: the fold
+ * cache's new entries and the groups of events in flight, about 19 MB a scavenge with a 64 MB nursery
+ * (trained 50k catalogue, 5,000 events/s), which took 12-20 ms every ~0.7 s, and the reads that
+ * arrived meanwhile waited. With 24 MB the read p99 was lower in 5 of 6 interleaved pairs (medians
+ * 24.5 against 45 ms on Redis, 23.6 against 60 on LMDB, BENCHMARKS.md); 8 MB promoted so much that
+ * it was worse.
+ */
+export const ONLINE_SEMI_SPACE_MB = 24;
+
+/**
+ * Node flags of serving processes. Besides the nursery size (SERVE_SEMI_SPACE_MB, or
+ * ONLINE_SEMI_SPACE_MB with online updates), `--single-threaded-gc` when the server only reads:
+ * V8's background GC threads compete with request handling for the same cores when a
  * server runs a process per core (and in a CPU-limited pod); without them, measured on the 2-core
  * machine with autocannon at 200 connections, 29.5 → 26 µs of CPU per request and ~12% more
  * requests/s at saturation. With online updates (a model folder) the heap holds the fold cache and
@@ -122,7 +133,11 @@ export const SERVE_SEMI_SPACE_MB = 64;
  * single-process server started by hand runs without them unless given (docs/operate.md).
  */
 export function serveNodeFlags(onlineUpdates: boolean): string[] {
-  return [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, ...(onlineUpdates ? [] : ['--single-threaded-gc'])];
+  return [semiSpaceFlag(onlineUpdates), ...(onlineUpdates ? [] : ['--single-threaded-gc'])];
+}
+
+function semiSpaceFlag(onlineUpdates: boolean): string {
+  return `--max-semi-space-size=${onlineUpdates ? ONLINE_SEMI_SPACE_MB : SERVE_SEMI_SPACE_MB}`;
 }
 
 /** The flags of a server without online updates (serveNodeFlags). */
@@ -136,7 +151,7 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions = proces
   const given = [...execArgv, ...nodeOptions.split(/\s+/)];
   const has = (pattern: RegExp) => given.some((a) => pattern.test(a));
   const out = [...execArgv];
-  if (!has(/^--max-semi-space-size(=|$)/)) out.push(`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`);
+  if (!has(/^--max-semi-space-size(=|$)/)) out.push(semiSpaceFlag(onlineUpdates));
   if (!onlineUpdates && !has(/^--(no-)?single-threaded-gc$/)) out.push('--single-threaded-gc');
   return out;
 }
