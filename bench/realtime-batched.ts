@@ -4,12 +4,12 @@
  * `--batch-size` events, with reads at `--read-rate` req/s alongside, open loop. Reported: events/s
  * completed, latency per post, and the read latency while events stream in (the issue asks for reads
  * that still meet the serving p99, 25 ms), as the load generator sees it and as the server's own
- * request-duration histogram does (server-latency.ts). Data sets and server as bench:realtime (realtime.ts):
- * explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over 50k items; LMDB,
- * and Redis with AOF everysec when redis-server is installed. Each (data set, store) runs `--runs`
- * times on a freshly published store and a fresh server; medians shown. `--fold-threads 2,1,0` measures
- * the server with each RTREC_FOLD_THREADS value, interleaved run by run (0: fold-in on the event
- * loop), so the rows compare within one run of the benchmark.
+ * request-duration histogram does (server-latency.ts). Data sets and server as bench:realtime
+ * (realtime.ts): explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over
+ * 50k items; LMDB, and Redis with AOF everysec when redis-server is installed. Each (data set, store)
+ * runs `--runs` times on a freshly published store and a fresh server; medians shown.
+ * `--fold-threads 2,1,0` measures the server with each RTREC_FOLD_THREADS value, interleaved run by
+ * run (0: fold-in on the event loop), so the rows compare within one run of the benchmark.
  *
  * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
  * --read-rate 1000 --duration 10 (s) --warmup 2 (s) --connections 200 --trained-users 20000
@@ -20,11 +20,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../src/cli/kit.js';
-import { USER_RECS_ROUTE } from '../src/serve/routes/read-routes.js';
 import { createRng } from '../src/core/rng.js';
 import { trainModel } from '../src/jobs/train.js';
 import { saveModel } from '../src/models/model-io.js';
 import type { TrainedModel } from '../src/models/trained-model.js';
+import { USER_RECS_ROUTE } from '../src/serve/routes/read-routes.js';
 import { loadMovielens100k } from './movielens.js';
 import { mixedOpenLoop, type Call, type MixedResult } from './realtime-load.js';
 import { ms, ONLINE_NODE_FLAGS, publishFresh, startServer, stopServer, trainedSynthetic } from './realtime-server.js';
