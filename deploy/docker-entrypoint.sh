@@ -13,7 +13,7 @@ if [ "$1" = serve ]; then
     case "$arg" in --model-dir | --model-dir=*) online=1 ;; esac
   done
   if [ -n "$online" ]; then
-    exec node --max-semi-space-size=24 "$app/bin/rtrec.js" "$@"
+    exec node --max-semi-space-size=32 "$app/bin/rtrec.js" "$@"
   fi
   exec node --max-semi-space-size=64 --single-threaded-gc "$app/bin/rtrec.js" "$@"
 fi
