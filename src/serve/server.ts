@@ -114,8 +114,7 @@ export const SERVE_SEMI_SPACE_MB = 64;
  * (trained 50k catalogue, 5,000 events/s), which took 12-20 ms every ~0.7 s, and the reads that
  * arrived meanwhile waited. With 32 MB the read p99 was lower in 5 of 6 interleaved pairs (medians
  * 24.5 against 45 ms on Redis, 23.6 against 60 on LMDB, BENCHMARKS.md; measured as
- * `--max-semi-space-size=24`, which V8 rounds up to the next power of two); 8 MB promoted so much
- * that it was worse.
+ * `--max-semi-space-size=24`, which V8 rounds up to the next power of two); 8 MB was worse.
  */
 export const ONLINE_SEMI_SPACE_MB = 32;
 
