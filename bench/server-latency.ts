@@ -29,9 +29,9 @@ export async function readRouteHistogram(port: number, route: string, method: st
     if (!line.includes(labels)) continue;
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith(`${SERIES}_count{`)) count = value;
-    const le = /^rtrec_http_request_duration_seconds_bucket\{le="([^"]+)"/.exec(line);
-    if (le && le[1] !== '+Inf') {
-      bounds.push(Number(le[1]));
+    const bucket = `${SERIES}_bucket{le="`;
+    if (line.startsWith(bucket) && !line.startsWith(`${bucket}+Inf"`)) {
+      bounds.push(Number(line.slice(bucket.length, line.indexOf('"', bucket.length))));
       buckets.push(value);
     }
   }
