@@ -89,9 +89,13 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
     } else if (message.closed) w.close();
     else w.reject(new Error(message.error ?? 'the LMDB append thread sent a reply without a result'));
   });
-  worker.on('error', (err) => fail(err.message));
+  // A thread's uncaught error reaches us on another channel than its messages, so it can arrive
+  // before a message the thread posted first (the reason it could not open the store). An error
+  // always ends the thread, and Node delivers the thread's messages before 'exit': fail there.
+  let uncaught: string | undefined;
+  worker.on('error', (err) => (uncaught ??= err.message));
   worker.on('exit', (code) => {
-    if (!closed) fail(`exit code ${code}`);
+    if (!closed) fail(uncaught ?? `exit code ${code}`);
   });
   // The thread keeps the process alive only while it holds work (appends or a close in flight).
   worker.unref();
