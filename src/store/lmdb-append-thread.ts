@@ -76,6 +76,7 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
       if (message.ready) {
         usable = !closed;
         settleReady(usable);
+        if (waiting.size === 0) worker.unref();
       } else fail(message.error ?? 'it could not open the store');
       return;
     }
@@ -97,8 +98,8 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
   worker.on('exit', (code) => {
     if (!closed) fail(uncaught ?? `exit code ${code}`);
   });
-  // The thread keeps the process alive only while it holds work (appends or a close in flight).
-  worker.unref();
+  // The thread keeps the process alive only while it starts (for the append that started it) and
+  // while it holds work (appends or a close in flight).
   const track = (id: number, w: Waiting): void => {
     if (waiting.size === 0) worker.ref();
     waiting.set(id, w);
