@@ -23,8 +23,9 @@ describe('LMDB store written by two processes at once', () => {
     const created = await openStore(url);
     await created.close();
 
+    const users = 2_000;
     const js = await transpileForChild(join(import.meta.dirname, 'test-support/append-child.ts'));
-    const writers = [spawnNode(js, [url, 'a', '15000', 'thread']), spawnNode(js, [url, 'b', '15000', 'inline'])];
+    const writers = [spawnNode(js, [url, 'a', '15000', 'thread', String(users)]), spawnNode(js, [url, 'b', '15000', 'inline', String(users)])];
     const lines = await Promise.all(writers.map((w) => waitForLine(w, /^(appended|failed) /, 60_000)));
     expect(lines.filter((l) => l.startsWith('failed'))).toEqual([]);
     const appended = lines.map((l) => Number(l.split(' ')[1]));
@@ -33,7 +34,7 @@ describe('LMDB store written by two processes at once', () => {
     const store = await openStore(url);
     try {
       const byWriter = { a: new Set<string>(), b: new Set<string>() };
-      for (let u = 0; u < 2_000; u++) {
+      for (let u = 0; u < users; u++) {
         for (const e of await store.userEvents(`user-${u}`)) byWriter[e.eventId[0] as 'a' | 'b'].add(e.eventId);
       }
       expect([byWriter.a.size, byWriter.b.size]).toEqual(appended);

@@ -2,13 +2,13 @@
  * @module Child process for the multi-process LMDB test: appends events to the store at argv[2] for
  * argv[4] ms, from four concurrent loops of 50-event appends each followed by a read of one user's
  * events (as a busy server does: it reads a user's history to fold the user in), with the append
- * thread when argv[5] is `thread`. Event ids start with argv[3]. Prints `appended <n>` and exits 0,
+ * thread when argv[5] is `thread`, for users `user-0` … `user-<argv[6] - 1>`. Event ids start with argv[3]. Prints `appended <n>` and exits 0,
  * or prints the error and exits 1. Run through ts-child.ts.
  */
 import { openStore } from '../open-store.js';
 
-const [url, prefix, ms, mode] = process.argv.slice(2);
-const USERS = 2_000;
+const [url, prefix, ms, mode, users] = process.argv.slice(2);
+const USERS = Number(users);
 const store = await openStore(url, { appendThread: mode === 'thread' });
 const end = Date.now() + Number(ms);
 let next = 0;
