@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { open } from 'lmdb';
+import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
 import type { NewEvent } from './event-log.js';
 import { appendInTxn, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
 
@@ -25,7 +26,7 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
 let env: ReturnType<typeof open>;
 let dbs: EventDbs;
 try {
-  env = open({ path, maxDbs: 4, noSubdir: true });
+  env = open({ path, ...LMDB_ENV_OPTIONS });
   dbs = { events: env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }), data: env.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }) };
 } catch (err) {
   reply({ id: -1, error: `cannot open ${path}: ${describe(err)}` });

@@ -8,7 +8,9 @@ import { spawnNode, transpileForChild, waitForLine } from '../serve/test-support
 // `rtrec serve --workers N`, or a server beside `rtrec publish`, writes one LMDB store from several
 // processes. With lmdb 3.x (3.2.6, 3.4.4, 3.5.6) two processes appending like this corrupted the
 // free-page list within seconds (commits then failed with MDB_BAD_TXN or MDB_BAD_VALSIZE, and the
-// process died); this test failed 3 times in 4 with lmdb 3.5.6. lmdb 2.9.4 does not.
+// process died); this test failed 3 times in 4 with lmdb 3.5.6. lmdb 2.9.4 does not. With lmdb-js's
+// default growing map, the process with the append thread also died now and then with SIGSEGV while
+// closing the store (see lmdb-env-options.ts).
 describe('LMDB store written by two processes at once', () => {
   const dirs: string[] = [];
   afterAll(async () => {

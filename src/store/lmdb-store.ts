@@ -23,6 +23,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
 import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
@@ -74,7 +75,7 @@ class LmdbBackend implements StoreBackend {
     this.description = `lmdb://${dir}`;
     try {
       mkdirSync(dir, { recursive: true });
-      this.#env = open({ path: join(dir, ENV_FILE), maxDbs: 4, noSubdir: true });
+      this.#env = open({ path: join(dir, ENV_FILE), ...LMDB_ENV_OPTIONS });
       this.#control = this.#env.openDB<unknown, ControlKey>({ name: 'control', encoding: 'json' });
       this.#data = this.#env.openDB<Buffer, DataKey>({ name: 'data', encoding: 'binary' });
       this.#events = this.#env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' });

@@ -90,9 +90,9 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`child exited (${code}) before printing ${pattern}; stderr: ${err}`));
+      reject(new Error(`child exited (${code ?? signal}) before printing ${pattern}; stderr: ${err}`));
     });
   });
 }
