@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOnlineStoreContract } from './online-store.contract.js';
+import { LMDB_MAP_SIZE } from './lmdb-env-options.js';
 import { lmdbPath, openStore } from './open-store.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import type { Ranked } from '../models/recommender.js';
@@ -139,6 +140,29 @@ describe('LMDB store URLs', () => {
     expect(await b.activeVersion()).toBe(1);
     expect(await b.getPopular(1)).toEqual({ items: Int32Array.of(0), scores: Float32Array.of(1.5) });
     await b.close();
+  });
+});
+
+describe('LMDB memory map', () => {
+  // Growing the map from two threads at once crashed the process (see lmdb-env-options.ts).
+  it('is reserved whole when the store opens, and does not grow as the store fills', async () => {
+    const dir = await freshDir();
+    const store = await openStore(`lmdb://${dir}`, { appendThread: true });
+    // Another handle in this process shares the store's environment (lmdb-js opens one per file).
+    const shared = open({ path: join(dir, 'rtrec.mdb'), noSubdir: true, maxDbs: 4 });
+    try {
+      expect(shared.getStats()).toMatchObject({ mapSize: LMDB_MAP_SIZE });
+      for (let b = 0; b < 20; b++) {
+        await store.appendEvents(Array.from({ length: 200 }, (_, i) => ({ eventId: `e-${b}-${i}`, userId: `user-${i % 50}`, itemId: `item-${'x'.repeat(200)}-${i}`, type: 'view', ts: 1_000 + b })));
+      }
+      const stats = shared.getStats() as { mapSize: number; lastPageNumber: number; pageSize: number };
+      // Past lmdb-js's own starting map (128 KiB), which it would have grown by now.
+      expect((stats.lastPageNumber + 1) * stats.pageSize).toBeGreaterThan(128 * 1024);
+      expect(stats.mapSize).toBe(LMDB_MAP_SIZE);
+    } finally {
+      await shared.close();
+      await store.close();
+    }
   });
 });
 
