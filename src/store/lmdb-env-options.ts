@@ -3,6 +3,7 @@
  * the append thread alike (lmdb-js shares one environment between the threads of a process, and
  * the first opener's options win).
  */
+import { readFileSync } from 'node:fs';
 
 /**
  * The memory map reserved up front: 256 GiB of address space, not of disk or memory (the file grows
@@ -16,5 +17,28 @@
  */
 export const LMDB_MAP_SIZE = 256 * 2 ** 30;
 
+const MIB = 2 ** 20;
+
+/**
+ * The map to reserve in a process whose limits (the text of /proc/self/limits; undefined where
+ * there is none) are `limits`: LMDB_MAP_SIZE, or a quarter of the address-space limit (`ulimit -v`)
+ * when that is smaller. lmdb-js does not fail but crashes (SIGSEGV) when it cannot map the file,
+ * and Node and V8 need their own share of the address space.
+ */
+export function lmdbMapSize(limits: string | undefined): number {
+  const line = limits?.split('\n').find((l) => l.startsWith('Max address space'));
+  const soft = line?.slice('Max address space'.length).trim().split(/\s+/)[0];
+  const limit = soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : Infinity;
+  return Math.min(LMDB_MAP_SIZE, Math.floor(limit / 4 / MIB) * MIB);
+}
+
+function processLimits(): string | undefined {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Options for `open({ path, ...LMDB_ENV_OPTIONS })` of a store's environment file. */
-export const LMDB_ENV_OPTIONS = { maxDbs: 4, noSubdir: true, mapSize: LMDB_MAP_SIZE } as const;
+export const LMDB_ENV_OPTIONS = { maxDbs: 4, noSubdir: true, mapSize: lmdbMapSize(processLimits()) } as const;

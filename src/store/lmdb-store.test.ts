@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,9 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { open } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOnlineStoreContract } from './online-store.contract.js';
-import { LMDB_MAP_SIZE } from './lmdb-env-options.js';
+import { LMDB_ENV_OPTIONS, LMDB_MAP_SIZE, lmdbMapSize } from './lmdb-env-options.js';
 import { lmdbPath, openStore } from './open-store.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
+import { transpileForChild, waitForLine } from '../serve/test-support/ts-child.js';
 import type { Ranked } from '../models/recommender.js';
 
 const dirs: string[] = [];
@@ -151,19 +153,38 @@ describe('LMDB memory map', () => {
     // Another handle in this process shares the store's environment (lmdb-js opens one per file).
     const shared = open({ path: join(dir, 'rtrec.mdb'), noSubdir: true, maxDbs: 4 });
     try {
-      expect(shared.getStats()).toMatchObject({ mapSize: LMDB_MAP_SIZE });
+      expect(shared.getStats()).toMatchObject({ mapSize: LMDB_ENV_OPTIONS.mapSize });
       for (let b = 0; b < 20; b++) {
         await store.appendEvents(Array.from({ length: 200 }, (_, i) => ({ eventId: `e-${b}-${i}`, userId: `user-${i % 50}`, itemId: `item-${'x'.repeat(200)}-${i}`, type: 'view', ts: 1_000 + b })));
       }
       const stats = shared.getStats() as { mapSize: number; lastPageNumber: number; pageSize: number };
       // Past lmdb-js's own starting map (128 KiB), which it would have grown by now.
       expect((stats.lastPageNumber + 1) * stats.pageSize).toBeGreaterThan(128 * 1024);
-      expect(stats.mapSize).toBe(LMDB_MAP_SIZE);
+      expect(stats.mapSize).toBe(LMDB_ENV_OPTIONS.mapSize);
     } finally {
       await shared.close();
       await store.close();
     }
   });
+
+  it('is a quarter of the address-space limit when that is smaller, else 256 GiB', () => {
+    const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units     \nMax address space         ${soft.padEnd(20)} unlimited            bytes     \n`;
+    expect(lmdbMapSize(limits('unlimited'))).toBe(LMDB_MAP_SIZE);
+    expect(lmdbMapSize(limits(String(40 * 2 ** 30)))).toBe(10 * 2 ** 30);
+    expect(lmdbMapSize(limits(String(4_000_000_000)))).toBe(Math.floor(1_000_000_000 / 2 ** 20) * 2 ** 20);
+    expect(lmdbMapSize(limits(String(2 ** 42)))).toBe(LMDB_MAP_SIZE);
+    expect(lmdbMapSize(undefined)).toBe(LMDB_MAP_SIZE);
+  });
+
+  // lmdb-js crashed (SIGSEGV) opening a store whose map did not fit under `ulimit -v`.
+  it('opens and appends in a process whose address space is limited below the reserved map', async () => {
+    const dir = await freshDir();
+    const js = await transpileForChild(join(import.meta.dirname, 'test-support/append-child.ts'));
+    const limitKiB = 40 * 2 ** 20; // 40 GiB
+    const child = spawn('bash', ['-c', `ulimit -v ${limitKiB} && exec "$0" "$@"`, process.execPath, js, `lmdb://${dir}`, 'a', '300', 'thread', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = await waitForLine(child, /^(appended|failed) /, 30_000);
+    expect(line).toMatch(/^appended [1-9]/);
+  }, 40_000);
 });
 
 describe('LMDB item counters', () => {
