@@ -1,9 +1,10 @@
 /**
- * @module Child process for the multi-process LMDB test: appends events to the store at argv[2] for
- * argv[4] ms, from four concurrent loops of 50-event appends each followed by a read of one user's
- * events (as a busy server does: it reads a user's history to fold the user in), with the append
- * thread when argv[5] is `thread`, for users `user-0` … `user-<argv[6] - 1>`. Event ids start with argv[3]. Prints `appended <n>` and exits 0,
- * or prints the error and exits 1. Run through ts-child.ts.
+ * @module Child process for the LMDB tests that need a process of their own (two writers at once, an
+ * address-space limit): appends events to the store at argv[2] for argv[4] ms, from four concurrent
+ * loops of 50-event appends each followed by a read of one user's events (as a busy server does: it
+ * reads a user's history to fold the user in), with the append thread when argv[5] is `thread`, for
+ * users `user-0` … `user-<argv[6] - 1>`. Event ids start with argv[3]. Prints `appended <n>` and
+ * exits 0, or prints the error and exits 1. Run through ts-child.ts.
  */
 import { openStore } from '../open-store.js';
 
