@@ -27,6 +27,16 @@ describe('ranked list encoding', () => {
     expect([...decoded.scores]).toEqual([1.5]);
   });
 
+  it('writes little-endian bytes, also from views into larger arrays', () => {
+    const items = Int32Array.of(99, 258, 99);
+    const scores = Float32Array.of(0, 0, 1.5, -2);
+    const encoded = encodeRanked({ items: items.subarray(1, 2), scores: scores.subarray(2, 3) });
+    expect([...encoded]).toEqual([1, 0x02, 0x01, 0, 0, 0, 0, 0xc0, 0x3f]);
+    encoded.fill(0);
+    expect(items[1]).toBe(258);
+    expect(scores[2]).toBe(1.5);
+  });
+
   it('decodes an empty list, and does not alias the input bytes', () => {
     expect(decodeRanked(Uint8Array.of(1), 'test').items.length).toBe(0);
     const encoded = encodeRanked({ items: Int32Array.of(7), scores: Float32Array.of(2) });

@@ -10,21 +10,31 @@ import type { CatalogEntry, ItemFields } from './online-store.js';
 
 export const RANKED_FORMAT = 1;
 
-/** Encodes a ranked list (items and scores of equal length). */
+/** Typed arrays use the platform's byte order; the encoding is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * Encodes a ranked list (items and scores of equal length). On little-endian platforms the typed
+ * arrays' bytes are the encoding already and are copied in two blocks: writing 8 bytes per entry
+ * one by one took ~2 ms for the 1,000 lists of an event group, on the event loop (~0.35 ms copied).
+ */
 export function encodeRanked(ranked: Ranked): Buffer {
-  const n = ranked.items.length;
-  if (ranked.scores.length !== n) throw new TypeError(`ranked list has ${n} items but ${ranked.scores.length} scores`);
+  const { items, scores } = ranked;
+  const n = items.length;
+  if (scores.length !== n) throw new TypeError(`ranked list has ${n} items but ${scores.length} scores`);
   const out = Buffer.allocUnsafe(1 + 8 * n);
   out[0] = RANKED_FORMAT;
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(items.buffer, items.byteOffset, 4 * n), 1);
+    out.set(new Uint8Array(scores.buffer, scores.byteOffset, 4 * n), 1 + 4 * n);
+    return out;
+  }
   for (let j = 0; j < n; j++) {
-    out.writeInt32LE(ranked.items[j], 1 + 4 * j);
-    out.writeFloatLE(ranked.scores[j], 1 + 4 * n + 4 * j);
+    out.writeInt32LE(items[j], 1 + 4 * j);
+    out.writeFloatLE(scores[j], 1 + 4 * n + 4 * j);
   }
   return out;
 }
-
-/** Typed arrays use the platform's byte order; the encoding is little-endian. */
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
  * Decodes encodeRanked output. On little-endian platforms (all common ones) the bytes are copied
