@@ -92,6 +92,22 @@ describe('POST /v1/events over a real LMDB store', () => {
     expect((await fx.store.userEvents('mixed')).map((e) => e.itemId)).toEqual(['i1', 'i4']);
   });
 
+  it('judges a single event as sent, like an event of a batch: numeric timestamps kept, non-string ids refused', async () => {
+    const at = Date.UTC(2026, 0, 1);
+    const ok = await post({ userId: 'single-ts', itemId: 'i1', type: 'view', timestamp: at });
+    expect(ok.statusCode).toBe(202);
+    expect((await fx.store.userEvents('single-ts')).map((e) => e.ts)).toEqual([at]);
+    for (const event of [{ userId: 42, itemId: 'i1', type: 'view' }, { userId: 'single-bad', itemId: ['i1'], type: 'view' }, { userId: 'single-bad', itemId: 'i1', type: 'rating', value: true }]) {
+      const alone = await post(event);
+      expect(alone.statusCode).toBe(400);
+      expect(alone.json()).toMatchObject({ code: 'RTREC_ERR_EVENT_INVALID' });
+      const batch = (await post({ events: [event, { userId: 'single-ok', itemId: 'i2', type: 'view' }] })).json<Accepted>();
+      expect(batch.results[0]).toMatchObject({ status: 'rejected' });
+    }
+    expect(await fx.store.userEvents('42')).toEqual([]);
+    expect(await fx.store.userEvents('single-bad')).toEqual([]);
+  });
+
   it('answers 400 when no event is valid, and refuses empty or oversized batches', async () => {
     const none = await post({ events: [{ userId: 'z', itemId: 'i1', type: 'rating' }] });
     expect(none.statusCode).toBe(400);

@@ -56,10 +56,19 @@ export interface EventRouteDeps extends RouteDeps {
 
 export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
   const { updater, watcher } = deps;
+  // A single event as sent, before body validation: the app's ajv coerces types, which would turn a
+  // numeric timestamp into a string (the union's first branch) or userId 42 into "42". checkEvent
+  // judges the event as sent, as it does every event of a batch (typed Unknown there).
+  const asSent = new WeakMap<object, Record<string, unknown>>();
   const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { bearer: [] }];
 
   app.post('/v1/events', {
     config: { access: 'write' },
+    preValidation: (req, _reply, done) => {
+      const body = req.body;
+      if (typeof body === 'object' && body !== null && !Array.isArray(body) && !Object.hasOwn(body, 'events')) asSent.set(req, { ...(body as Record<string, unknown>) });
+      done();
+    },
     schema: {
       summary: 'Record behaviour events and update the users\u2019 recommendations',
       tags: ['events'],
@@ -69,8 +78,7 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       response: { 202: EventsAcceptedSchema, ...ERROR_RESPONSES, 413: ErrorSchema, 415: ErrorSchema },
     },
   }, async (req, reply) => {
-    const body = req.body as Record<string, unknown>;
-    const raw = rawEvents(body);
+    const raw = rawEvents(asSent.get(req) ?? req.body);
     const now = Date.now();
     type Result = { index: number; status: 'accepted' | 'duplicate' | 'rejected'; eventId?: string; reason?: string };
     const results: Result[] = new Array<Result>(raw.length);
