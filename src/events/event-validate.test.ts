@@ -36,6 +36,10 @@ describe('checkEvent', () => {
     // 86 three-byte characters: 258 bytes although only 86 characters.
     expect(reason({ userId: '€'.repeat(86), itemId: 'i', type: 'view' })).toMatch(/longer than 256 bytes/);
     expect(reason({ userId: 'u\n', itemId: 'i', type: 'view' })).toMatch(/control character/);
+    // Blank ids could not be trained on (the data loader refuses them).
+    expect(reason({ userId: '   ', itemId: 'i', type: 'view' })).toMatch(/^userId must not be blank/);
+    expect(reason({ userId: 'u', itemId: ' ', type: 'view' })).toMatch(/^itemId must not be blank/);
+    expect(reason({ userId: ' u ', itemId: 'i', type: 'view' })).toBe('ok');
     expect(reason({ userId: 'u', itemId: 'i', type: 'like' })).toMatch(/^type must be one of add_to_cart, click, dislike, purchase, rating, view/);
     expect(reason({ userId: 'u', itemId: 'i', type: 'rating' })).toMatch(/value must be a number from 0.5 to 5/);
     expect(reason({ userId: 'u', itemId: 'i', type: 'rating', value: 5.5 })).toMatch(/value must be/);

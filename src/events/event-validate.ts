@@ -4,6 +4,7 @@
  * Ids follow the read routes' rules (1–256 bytes of UTF-8, no control characters).
  */
 import { randomUUID } from 'node:crypto';
+import { isBlank } from '../data/field-parsers.js';
 import type { NewEvent } from '../store/event-log.js';
 import { RATING_MAX, RATING_MIN, RATING_TYPE, type EventConfig } from './event-config.js';
 
@@ -61,6 +62,8 @@ function fail(reason: string): EventCheck {
 
 function idProblem(v: unknown): string | undefined {
   if (typeof v !== 'string' || v === '') return 'must be a non-empty string';
+  // The data loader refuses blank ids, so an exported blank id would stop the next training.
+  if (isBlank(v)) return 'must not be blank';
   if (Buffer.byteLength(v, 'utf8') > MAX_EVENT_ID_BYTES) return `is longer than ${MAX_EVENT_ID_BYTES} bytes`;
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1F\x7F]/.test(v)) return 'holds a control character';
