@@ -19,8 +19,8 @@ const MAX_REASONS_SHOWN = 10;
 
 const EventSchema = Type.Object(
   {
-    userId: Type.String({ description: 'User id (1-256 bytes, no control characters); unknown users are welcome.' }),
-    itemId: Type.String({ description: 'Item id; events on items the served version lacks are logged for the next training.' }),
+    userId: Type.String({ description: 'User id (1-256 bytes, not blank, no control characters); unknown users are welcome.' }),
+    itemId: Type.String({ description: 'Item id (as user ids); events on items the served version lacks are logged for the next training.' }),
     type: Type.String({ description: 'A configured event type: rating, view, click, add_to_cart, purchase, dislike by default.' }),
     value: Type.Optional(Type.Number({ description: 'The rating (0.5-5), for rating events only.' })),
     timestamp: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'When it happened: ISO-8601, or ms since the epoch; default: now.' })),
