@@ -16,6 +16,27 @@ describe('checkEvent', () => {
     expect(r).toEqual({ ok: true, event: { eventId: 'e-1', userId: 'u1', itemId: 'i1', type: 'rating', value: 4.5, ts: Date.parse('2026-01-01T00:00:00Z') } });
   });
 
+  it('reads date-times as the data loader does: UTC without a zone, impossible dates refused', () => {
+    const ts = (timestamp: string) => {
+      const r = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp }, config, NOW);
+      return r.ok ? r.event.ts : r.reason;
+    };
+    // Node applies a change of TZ at once: a server far from UTC must still read zone-less times as UTC.
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(ts('2024-01-01T10:00:00')).toBe(Date.UTC(2024, 0, 1, 10));
+      expect(ts('2024-01-01')).toBe(Date.UTC(2024, 0, 1));
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    expect(ts('2024-01-01 10:00:00.250+02:00')).toBe(Date.UTC(2024, 0, 1, 8, 0, 0, 250));
+    expect(ts('2024-02-30')).toMatch(/timestamp/);
+    expect(ts('2024-01-01T24:30:00Z')).toMatch(/timestamp/);
+    expect(ts('2024-01-01x')).toMatch(/timestamp/);
+  });
+
   it('defaults the time to the receive time and invents distinct event ids', () => {
     const a = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view' }, config, NOW);
     const b = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp: 1_000 }, config, NOW);

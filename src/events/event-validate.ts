@@ -4,7 +4,7 @@
  * Ids follow the read routes' rules (1–256 bytes of UTF-8, no control characters).
  */
 import { randomUUID } from 'node:crypto';
-import { isBlank } from '../data/field-parsers.js';
+import { isBlank, parseTimestamp } from '../data/field-parsers.js';
 import type { NewEvent } from '../store/event-log.js';
 import { RATING_MAX, RATING_MIN, RATING_TYPE, type EventConfig } from './event-config.js';
 
@@ -72,7 +72,9 @@ function idProblem(v: unknown): string | undefined {
 
 function parseTime(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v) : undefined;
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return undefined;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? undefined : ms;
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
+  // The data loader's reading (UTC without a zone, impossible dates refused), so an exported event
+  // means the same time to training; Date.parse would read local time and roll 02-30 to March.
+  const seconds = parseTimestamp(v);
+  return typeof seconds === 'string' ? undefined : Math.round(seconds * 1000);
 }

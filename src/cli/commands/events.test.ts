@@ -65,6 +65,8 @@ describe('rtrec events export', () => {
 
   it('refuses a malformed --since and unknown --types', async () => {
     await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--since', 'last week')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
+    // An impossible date is refused, not rolled into March.
+    await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--since', '2026-02-30')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
     await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--types', 'rating,like')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
     const printed = await cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--types', 'view', '--json');
     expect(JSON.parse(printed)).toMatchObject({ events: 2, rows: 1 });

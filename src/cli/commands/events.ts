@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
+import { parseTimestamp } from '../../data/field-parsers.js';
 import { EVENT_WEIGHTS_ENV, loadEventConfig } from '../../events/event-config.js';
 import { exportEventsCsv } from '../../events/event-export.js';
 import { removeExportSidecar, sidecarPath, writeExportSidecar } from '../../events/export-sidecar.js';
@@ -39,8 +40,10 @@ export function registerEventsCommand(program: Command): void {
       const config = loadEventConfig(flags.eventWeights ?? process.env[EVENT_WEIGHTS_ENV]);
       let sinceTs: number | undefined;
       if (flags.since !== undefined) {
-        sinceTs = Date.parse(flags.since);
-        if (!/^\d{4}-\d{2}-\d{2}/.test(flags.since) || Number.isNaN(sinceTs)) throw new RecError('RTREC_ERR_CONFIG_INVALID', `--since must be an ISO-8601 time, got ${JSON.stringify(flags.since)}`);
+        // Read as the data loader and POST /v1/events read times: UTC without a zone, no impossible dates.
+        const seconds = /^\d{4}-\d{2}-\d{2}/.test(flags.since) ? parseTimestamp(flags.since) : 'not a date';
+        if (typeof seconds === 'string') throw new RecError('RTREC_ERR_CONFIG_INVALID', `--since must be an ISO-8601 time, got ${JSON.stringify(flags.since)}`);
+        sinceTs = Math.round(seconds * 1000);
       }
       let types: Set<string> | undefined;
       if (flags.types !== undefined) {
