@@ -5,25 +5,33 @@
  * item seen without moving the user's vector), so the scores are those of the previous list: the new
  * list is the previous ranking without the newly excluded items. For that, a full computation keeps
  * a few spare entries beyond K.
+ *
+ * A user whose events leave no positive interaction but exclude items (only dislikes; only views
+ * under a rating model; a dislike of every item the user rated) has no vector to rank by: the
+ * least-squares step of an empty row is the zero vector, every score 0. Such a user gets the
+ * version's published popular list without the excluded items, marked `fromPopular` (answered with
+ * source "popular"). It is a copy: the live popularity served to unknown users does not move it
+ * until the user's next event.
  */
 import type { Ranked } from '../models/recommender.js';
 import type { TrainedModel } from '../models/trained-model.js';
+import type { StoredList } from '../store/online-store.js';
 import type { FoldRanker, FoldRequest } from './fold-ranker.js';
-import type { UserInteractions } from './user-interactions.js';
+import { sortedIndexOf, type UserInteractions } from './user-interactions.js';
 
 /** A list as remembered between events. */
 export interface RankedList {
   /** K, the served list length. */
   readonly k: number;
   /** The best K + spare items (excluded and seen items left out), best first. */
-  readonly extended: Ranked;
+  readonly extended: StoredList;
   /** True when `extended` holds every item that could be recommended (fewer qualified than asked for). */
   readonly exhaustive: boolean;
 }
 
 export interface ListUpdate extends RankedList {
   /** The served list: the first K of `extended`. */
-  readonly ranked: Ranked;
+  readonly ranked: StoredList;
   /** True when `ranked` equals the first K of the previous list (derived lists only). */
   readonly unchanged: boolean;
 }
@@ -34,16 +42,20 @@ export function spareEntries(k: number): number {
 }
 
 /**
- * Scores every item for the user (fold-in of `mine`; a training user without interactions gets the
- * model's own list) and keeps the best K + spare. Undefined when there is nothing to fold in for a
- * user the model does not know (the user keeps the popular list). `scratch`, if given, has numItems entries.
+ * Scores every item for the user (fold-in of `mine`; a training user without interactions or
+ * exclusions gets the model's own list) and keeps the best K + spare. Without interactions but with
+ * exclusions: `popular` without them (see the module doc). Undefined when there is nothing at all
+ * for a user the model does not know (the user keeps the popular list). `scratch`, if given, has
+ * numItems entries.
  */
-export function rankInFull(model: TrainedModel, userId: string, mine: UserInteractions, k: number, scratch?: Float32Array): ListUpdate | undefined {
+export function rankInFull(model: TrainedModel, userId: string, mine: UserInteractions, k: number, popular: Ranked, scratch?: Float32Array): ListUpdate | undefined {
   const want = k + spareEntries(k);
   const options = { k: want, excludeSeen: true, ...(mine.exclude.length > 0 ? { filter: { exclude: mine.exclude } } : {}) };
-  let extended: Ranked;
+  let extended: StoredList;
   if (mine.items.length > 0) {
     extended = model.recommendFromInteractions(mine.items, mine.values, options, scratch);
+  } else if (mine.exclude.length > 0) {
+    extended = popularWithout(popular, mine.exclude, want);
   } else {
     const u = model.users.indexOf(userId);
     if (!(u >= 0 && u < model.numUsers)) return undefined;
@@ -64,7 +76,7 @@ export interface ListJob {
  * when the events allow it (deriveList), else ranked in full, by `ranker` for users with
  * interactions (possibly on another thread: the same lists as rankInFull).
  */
-export async function listsFor(model: TrainedModel, k: number, jobs: readonly ListJob[], ranker: FoldRanker): Promise<(ListUpdate | undefined)[]> {
+export async function listsFor(model: TrainedModel, k: number, jobs: readonly ListJob[], ranker: FoldRanker, popular: Ranked): Promise<(ListUpdate | undefined)[]> {
   const lists = new Array<ListUpdate | undefined>(jobs.length);
   const requests: FoldRequest[] = [];
   const requestOf: number[] = [];
@@ -75,7 +87,7 @@ export async function listsFor(model: TrainedModel, k: number, jobs: readonly Li
       requests.push({ items: mine.items, values: mine.values, exclude: mine.exclude });
       requestOf.push(j);
     } else {
-      lists[j] = rankInFull(model, userId, mine, k);
+      lists[j] = rankInFull(model, userId, mine, k, popular);
     }
   });
   const want = k + spareEntries(k);
@@ -116,12 +128,29 @@ export function deriveList(before: UserInteractions, prev: RankedList, mine: Use
     keptItems[o] = items[j];
     keptScores[o++] = scores[j];
   }
-  const extended = { items: keptItems, scores: keptScores };
+  const extended = withMark(prev.extended, keptItems, keptScores);
   return { k, extended, exhaustive: prev.exhaustive, ranked: head(extended, k), unchanged };
 }
 
-function head(r: Ranked, k: number): Ranked {
-  return r.items.length <= k ? r : { items: r.items.slice(0, k), scores: r.scores.slice(0, k) };
+/** The first `want` entries of `popular` that are not in `exclude` (ascending), marked fromPopular. */
+function popularWithout(popular: Ranked, exclude: Int32Array, want: number): StoredList {
+  const items: number[] = [];
+  const scores: number[] = [];
+  for (let j = 0; j < popular.items.length && items.length < want; j++) {
+    if (sortedIndexOf(exclude, popular.items[j]) >= 0) continue;
+    items.push(popular.items[j]);
+    scores.push(popular.scores[j]);
+  }
+  return { items: Int32Array.from(items), scores: Float32Array.from(scores), fromPopular: true };
+}
+
+/** The first k entries of `r`, keeping its fromPopular mark. */
+function head(r: StoredList, k: number): StoredList {
+  return r.items.length <= k ? r : withMark(r, r.items.slice(0, k), r.scores.slice(0, k));
+}
+
+function withMark(r: StoredList, items: Int32Array, scores: Float32Array): StoredList {
+  return r.fromPopular ? { items, scores, fromPopular: true } : { items, scores };
 }
 
 /** The elements of ascending `after` missing from ascending `before`, or undefined when `before` has one `after` lacks. */

@@ -8,6 +8,7 @@ import { openStore } from '../store/open-store.js';
 import { loadEventConfig } from './event-config.js';
 import { LivePopularity } from './live-popularity.js';
 import { fixedModelSource } from './model-source.js';
+import { updateTargetOf } from './test-support/update-target.js';
 import { OnlineUpdater, type UpdateTarget } from './online-updater.js';
 import { explicitAlsModel, type ExplicitAls } from './test-support/explicit-als.js';
 
@@ -50,8 +51,7 @@ function updaterSuite(freshUrl: () => Promise<string>): void {
     als = await explicitAlsModel(40, 60, 6);
     store = await openStore(await freshUrl());
     const { version } = await publishModel(als.model, store, { topK: K, similarK: 5, progress: false });
-    const catalog = await store.readCatalog(version);
-    target = { version, record: (await store.getVersion(version))!, catalog, itemIndex: new Map(catalog.ids.map((id, i) => [id, i])) };
+    target = await updateTargetOf(store, version);
   });
   afterAll(async () => {
     await store.close();

@@ -16,6 +16,7 @@ import { loadEventConfig } from './event-config.js';
 import { exportEventsCsv } from './event-export.js';
 import { trainingWatermark, writeExportSidecar } from './export-sidecar.js';
 import { fixedModelSource } from './model-source.js';
+import { updateTargetOf } from './test-support/update-target.js';
 import { OnlineUpdater, type UpdateTarget } from './online-updater.js';
 
 const K = 5;
@@ -66,10 +67,7 @@ function watermarkSuite(freshUrl: () => Promise<string>): void {
   let model: TrainedModel;
   let n = 0;
   const ev = (userId: string, itemId: string, type: string, value?: number): NewEvent => ({ eventId: `w${++n}`, userId, itemId, type, ts: EVENT_MS + n * 1000, ...(value === undefined ? {} : { value }) });
-  const targetOf = async (version: number): Promise<UpdateTarget> => {
-    const catalog = await store.readCatalog(version);
-    return { version, record: (await store.getVersion(version))!, catalog, itemIndex: new Map(catalog.ids.map((id, i) => [id, i])) };
-  };
+  const targetOf = (version: number): Promise<UpdateTarget> => updateTargetOf(store, version);
   const listOf = async (version: number, userId: string) => {
     const r = await store.getUserRecs(version, userId);
     expect(r).toBeDefined();

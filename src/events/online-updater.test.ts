@@ -11,6 +11,7 @@ import type { OnlineStore } from '../store/online-store.js';
 import { openStore } from '../store/open-store.js';
 import { loadEventConfig } from './event-config.js';
 import { fixedModelSource } from './model-source.js';
+import { updateTargetOf } from './test-support/update-target.js';
 import { OnlineUpdater, type UpdateTarget } from './online-updater.js';
 import { explicitAlsModel, referenceFoldIn, type ExplicitAls } from './test-support/explicit-als.js';
 
@@ -29,9 +30,7 @@ beforeAll(async () => {
   store = await openStore(`lmdb://${dir}`);
   als = await explicitAlsModel();
   const { version } = await publishModel(als.model, store, { topK: K, similarK: 5, progress: false });
-  const record = (await store.getVersion(version))!;
-  const catalog = await store.readCatalog(version);
-  target = { version, record, catalog, itemIndex: new Map(catalog.ids.map((id, i) => [id, i])) };
+  target = await updateTargetOf(store, version);
 });
 afterAll(async () => {
   await store.close();
@@ -95,6 +94,38 @@ describe('OnlineUpdater with explicit ALS on a real LMDB store', () => {
     expectList(await store.getUserRecs(target.version, 'retry-user'), referenceFoldIn(als.itemFactors, als.model.numItems, new Map([[2, 4]]), K));
   });
 
+  it('gives a user whose events leave no positive interaction the popular list without what they disliked or saw', async () => {
+    const updater = new OnlineUpdater(store, loadEventConfig(''), fixedModelSource(als.model));
+    const popular = [...target.popular.items];
+    const popularWithout = (gone: ReadonlySet<number>) => popular.filter((i) => !gone.has(i)).slice(0, K);
+    const expectPopular = async (userId: string, gone: ReadonlySet<number>) => {
+      const list = await store.getUserRecs(target.version, userId);
+      expect(list?.fromPopular).toBe(true);
+      expect([...list!.items]).toEqual(popularWithout(gone));
+    };
+    // An unknown user who only dislikes, or (under a rating model) only views, items.
+    await updater.ingest(target, [other('only-dislikes', `i${popular[0]}`, 'dislike')]);
+    await expectPopular('only-dislikes', new Set([popular[0]]));
+    await updater.ingest(target, [other('only-views', `i${popular[1]}`, 'view'), other('only-views', `i${popular[3]}`, 'click')]);
+    await expectPopular('only-views', new Set([popular[1], popular[3]]));
+    // An unknown user who rated an item, then disliked it: the list made from the rating goes.
+    await updater.ingest(target, [rating('changed-mind', `i${popular[2]}`, 5)]);
+    expect((await store.getUserRecs(target.version, 'changed-mind'))?.fromPopular).toBeUndefined();
+    await updater.ingest(target, [other('changed-mind', `i${popular[2]}`, 'dislike')]);
+    await expectPopular('changed-mind', new Set([popular[2]]));
+    // A training user who dislikes every training item: no vector is left to rank by.
+    const trained = [...trainingRow(5).keys()];
+    await updater.ingest(target, trained.map((i) => other('u5', `i${i}`, 'dislike')));
+    await expectPopular('u5', new Set(trained));
+    // Another exclusion is derived from the list kept: still the popular list, one item fewer.
+    await updater.ingest(target, [other('only-dislikes', `i${popular[4]}`, 'dislike')]);
+    await expectPopular('only-dislikes', new Set([popular[0], popular[4]]));
+    // A rating brings the personalised list back.
+    await updater.ingest(target, [rating('only-dislikes', 'i4', 5)]);
+    expectList(await store.getUserRecs(target.version, 'only-dislikes'), referenceFoldIn(als.itemFactors, als.model.numItems, new Map([[4, 5]]), K, new Set([popular[0], popular[4]])));
+    expect((await store.getUserRecs(target.version, 'only-dislikes'))?.fromPopular).toBeUndefined();
+  });
+
   it('logs but does not rewrite lists for a popularity model or a model of another version', async () => {
     const pop = new TrainedModel({ ...als.model, info: { ...als.model.info, type: 'pop' } });
     const other = new TrainedModel({ ...als.model, info: { ...als.model.info, createdAt: '1999-01-01T00:00:00.000Z' } });
@@ -118,8 +149,7 @@ describe('OnlineUpdater with EASE (implicit strengths) on a real LMDB store', ()
     const easeStore = await openStore(`lmdb://${easeDir}`);
     try {
       const { version } = await publishModel(ease, easeStore, { topK: K, progress: false });
-      const catalog = await easeStore.readCatalog(version);
-      const t: UpdateTarget = { version, record: (await easeStore.getVersion(version))!, catalog, itemIndex: new Map(catalog.ids.map((id, i) => [id, i])) };
+      const t = await updateTargetOf(easeStore, version);
       const updater = new OnlineUpdater(easeStore, loadEventConfig(''), fixedModelSource(ease));
       const ix = (id: string) => ease.items.indexOf(id);
       const out = await updater.ingest(t, [

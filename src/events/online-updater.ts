@@ -56,6 +56,8 @@ const PLAN_SLICE = 100;
 
 export interface UpdateTarget extends ServedVersion {
   readonly itemIndex: ReadonlyMap<string, number>;
+  /** The version's published popular list: what users without positive interactions get (list-ranking.ts). */
+  readonly popular: Ranked;
 }
 
 export interface IngestOutcome {
@@ -262,7 +264,7 @@ export class OnlineUpdater {
         mine: foldEvents(bases[j].interactions, mine.get(userId) ?? [], itemIndex, this.#config, model.info.training.explicitFeedback),
         prev: bases[j],
       }));
-      const updates = await listsFor(model, topKOf(target), jobs, this.#ranker);
+      const updates = await listsFor(model, topKOf(target), jobs, this.#ranker, target.popular);
       for (let j = 0; j < users.length; j++) {
         const update = updates[j];
         if (!update) continue;
@@ -350,7 +352,7 @@ export class OnlineUpdater {
   async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
     const users = [...byUser.keys()];
     const folded = await mapInSlices(users, PLAN_SLICE, (u) => this.#fold(target, model, u, byUser.get(u)));
-    const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker);
+    const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker, target.popular);
     const lists: SubjectList[] = [];
     const entries: FoldEntry[] = [];
     const written = new Set<string>();

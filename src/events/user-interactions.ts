@@ -72,11 +72,11 @@ export function foldEvents(
   const valueOf = (i: number): number | undefined => {
     const c = changed?.get(i);
     if (c !== undefined) return c ?? undefined;
-    const at = indexOf(prev.items, i);
+    const at = sortedIndexOf(prev.items, i);
     return at >= 0 ? prev.values[at] : undefined;
   };
   const excludeSet = (): Set<number> => (exclude ??= new Set(prev.exclude));
-  const excluded = (i: number): boolean => (exclude ? exclude.has(i) : indexOf(prev.exclude, i) >= 0);
+  const excluded = (i: number): boolean => (exclude ? exclude.has(i) : sortedIndexOf(prev.exclude, i) >= 0);
   for (const e of events) {
     const i = itemIndex(e.itemId);
     if (i === undefined) continue;
@@ -110,7 +110,7 @@ function mergeChanges(prev: UserInteractions, changed: ReadonlyMap<number, numbe
   const keys = Int32Array.from(changed.keys()).sort();
   let size = prev.items.length;
   for (const i of keys) {
-    const had = indexOf(prev.items, i) >= 0;
+    const had = sortedIndexOf(prev.items, i) >= 0;
     const has = changed.get(i) !== null;
     size += (has ? 1 : 0) - (had ? 1 : 0);
   }
@@ -149,7 +149,7 @@ function ascendingRow(base: BaseRow): UserInteractions {
 }
 
 /** Position of `x` in ascending `a`, or -1. */
-function indexOf(a: Int32Array, x: number): number {
+export function sortedIndexOf(a: Int32Array, x: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (lo <= hi) {

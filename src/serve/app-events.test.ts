@@ -72,6 +72,19 @@ describe('POST /v1/events over a real LMDB store', () => {
     expect(after.items.map((i) => i.itemId)).toEqual(ids(referenceFoldIn(a.itemFactors, 30, new Map([[3, 5], [8, 2]]), 10)));
   });
 
+  it('never serves an item a user disliked: a user with only dislikes gets the popular list without them, as source popular', async () => {
+    const popular = (await fx.app.inject({ method: 'GET', url: '/v1/popular?k=10' })).json<{ items: { itemId: string }[] }>().items.map((i) => i.itemId);
+    expect((await recs('grumpy')).items.map((i) => i.itemId)).toContain(popular[0]);
+    expect((await post({ userId: 'grumpy', itemId: popular[0], type: 'dislike' })).statusCode).toBe(202);
+    const after = await recs('grumpy');
+    expect(after.source).toBe('popular');
+    expect(after.items).toHaveLength(10);
+    expect(after.items.map((i) => i.itemId)).not.toContain(popular[0]);
+    // A rating makes the list personal again.
+    await post({ userId: 'grumpy', itemId: popular[1], type: 'rating', value: 5 });
+    expect((await recs('grumpy')).source).toBe('personalized');
+  });
+
   it('rejects invalid events one by one with index and reason, keeping the valid ones', async () => {
     const res = await post({
       events: [

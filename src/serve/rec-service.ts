@@ -79,11 +79,15 @@ export class RecService {
     this.#refreshMs = options.refreshMs ?? 250;
   }
 
-  /** Personalised list of a user; unknown users (and store trouble without a cached answer) get the popular list. */
+  /**
+   * Personalised list of a user; unknown users (and store trouble without a cached answer) get the
+   * popular list. A user's stored list taken from the popular list (StoredList.fromPopular: the
+   * user's events left nothing to rank by, but excluded items) is answered as it is, with source popular.
+   */
   async userRecs(snap: VersionSnapshot, userId: string, q: ListQuery): Promise<ListAnswer<'personalized' | 'popular'>> {
     const { remembered, degraded } = await this.#read(snap, 'u', userId, (previous) => this.#store.getUserRecs(snap.version, userId, previous));
     const list = remembered?.list;
-    if (remembered && list && list.items.length > 0) return { source: 'personalized', selection: selectRemembered(snap, remembered, list, q), degraded };
+    if (remembered && list && list.items.length > 0) return { source: list.fromPopular ? 'popular' : 'personalized', selection: selectRemembered(snap, remembered, list, q), degraded };
     return { source: 'popular', selection: this.#selectPopular(snap, await this.popularList(snap), q), degraded };
   }
 

@@ -10,7 +10,7 @@
  * Map's delete and re-insert per request was the largest cost of the read path). Two ids hashing to
  * the same slot evict each other, which a fallback cache can afford.
  */
-import type { Ranked } from '../models/recommender.js';
+import type { StoredList } from '../store/online-store.js';
 import { fnv1a32 } from '../store/rec-codec.js';
 import type { Selection } from './rec-service.js';
 
@@ -19,7 +19,7 @@ export type AnswerKind = 'u' | 's';
 
 /** What is remembered of one id's list, and the last selection made from exactly that list. */
 export interface RememberedList {
-  readonly list: Ranked;
+  readonly list: StoredList;
   /** The query the selection answers (see RecService), or undefined before any. */
   query: string | undefined;
   selection: Selection | undefined;
@@ -45,7 +45,7 @@ export class RecentAnswers {
    * the same list (equal items and scores) is already remembered, that entry is kept, with the
    * selection made from it.
    */
-  remember(version: number, kind: AnswerKind, id: string, list: Ranked): RememberedList {
+  remember(version: number, kind: AnswerKind, id: string, list: StoredList): RememberedList {
     const n = this.#slots.length;
     if (n === 0) return { list, query: undefined, selection: undefined };
     const at = slotOf(kind, id, n);
@@ -78,10 +78,10 @@ function slotOf(kind: AnswerKind, id: string, n: number): number {
 }
 
 /** Equal items and scores. */
-function sameList(a: Ranked, b: Ranked): boolean {
+function sameList(a: StoredList, b: StoredList): boolean {
   if (a === b) return true;
   const n = a.items.length;
-  if (b.items.length !== n || a.scores.length !== b.scores.length) return false;
+  if (b.items.length !== n || a.scores.length !== b.scores.length || a.fromPopular !== b.fromPopular) return false;
   for (let j = 0; j < n; j++) if (a.items[j] !== b.items[j]) return false;
   for (let j = 0; j < a.scores.length; j++) if (a.scores[j] !== b.scores[j] && !(Number.isNaN(a.scores[j]) && Number.isNaN(b.scores[j]))) return false;
   return true;

@@ -49,7 +49,7 @@ export const ItemSchema = Type.Object(
 );
 
 const ModelVersion = Type.Integer({ minimum: 1, description: 'Published version the answer was computed from.' });
-const UserSource = Type.Union([Type.Literal('personalized'), Type.Literal('popular')], { description: 'popular: the user is unknown to this version (or the store is unreachable).' });
+const UserSource = Type.Union([Type.Literal('personalized'), Type.Literal('popular')], { description: 'popular: the user is unknown to this version, or their events leave nothing to rank by (then without the items they disliked or saw), or the store is unreachable.' });
 
 export const UserRecsSchema = Type.Object({ userId: Type.String(), modelVersion: ModelVersion, source: UserSource, items: Type.Array(ItemSchema) });
 export const BatchRecsSchema = Type.Object({

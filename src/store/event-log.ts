@@ -5,7 +5,7 @@
  * interactions on any server instance) or in append order (for export to training data).
  */
 
-import type { Ranked } from '../models/recommender.js';
+import type { StoredList } from './online-store.js';
 
 /** An event as the API accepted it (already validated). */
 export interface NewEvent {
@@ -72,7 +72,7 @@ export interface AppendOptions {
    * inside the transaction, the user has no other event after `cursor` and none of its events in this
    * append is a duplicate; its results then say `listWritten`.
    */
-  readonly lists?: { readonly version: number; readonly users: ReadonlyMap<string, { readonly cursor: string; readonly ranked: Ranked }> };
+  readonly lists?: { readonly version: number; readonly users: ReadonlyMap<string, { readonly cursor: string; readonly ranked: StoredList }> };
 }
 
 /** The user cursor before a user's first event (every backend): a user whose first logged event's `userCursor.before` is this had no event before it. */

@@ -46,10 +46,19 @@ export interface CatalogEntry {
   readonly metadata: ItemFields | null;
 }
 
+/**
+ * A stored list. `fromPopular` marks a user's list that is the version's popular list without the
+ * items the user disliked or saw: what a user gets whose events leave no positive interaction (no
+ * vector to rank by; see events/list-ranking.ts). It is answered with source "popular".
+ */
+export interface StoredList extends Ranked {
+  readonly fromPopular?: true;
+}
+
 /** One precomputed list: `subjectId` is a user id (userRecs) or an item id (similarItems). */
 export interface SubjectList {
   readonly subjectId: string;
-  readonly ranked: Ranked;
+  readonly ranked: StoredList;
 }
 
 export type VersionCounts = Readonly<Record<Collection, number>>;
@@ -148,13 +157,13 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * A user's list. When `previous` (an earlier answer of this method) holds exactly what is stored,
    * `previous` itself is returned, without decoding: identity tells callers the list is unchanged.
    */
-  getUserRecs(version: number, userId: string, previous?: Ranked): Promise<Ranked | undefined>;
+  getUserRecs(version: number, userId: string, previous?: StoredList): Promise<StoredList | undefined>;
   /**
    * Writes (or replaces) one user's list in a ready version, visible to every reader at once. The
    * version's recorded counts and checksum describe it as published and are not updated.
    * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
    */
-  putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void>;
+  putUserRecs(version: number, userId: string, ranked: StoredList): Promise<void>;
   /**
    * putUserRecs for several users at once, written as one transaction (LMDB) or one pipeline (Redis).
    * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY

@@ -47,8 +47,25 @@ describe('ranked list encoding', () => {
 
   it('rejects bytes that are not a ranked list, naming where they came from', () => {
     expect(() => decodeRanked(Uint8Array.of(), 'user-recs/u1')).toThrow(/user-recs\/u1: not a ranked list/);
-    expect(() => decodeRanked(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0), 'x')).toThrow(expect.objectContaining({ code: 'RTREC_ERR_STORE_CORRUPT' }) as Error);
+    expect(() => decodeRanked(Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0, 0), 'x')).toThrow(expect.objectContaining({ code: 'RTREC_ERR_STORE_CORRUPT' }) as Error);
     expect(() => decodeRanked(Uint8Array.of(1, 0, 0, 0), 'x')).toThrow(/not a ranked list/);
+  });
+
+  it('keeps the mark of a list taken from the popular list, and tells marked from unmarked bytes', () => {
+    const items = Int32Array.of(7, 2);
+    const scores = Float32Array.of(40, 31);
+    const marked = encodeRanked({ items, scores, fromPopular: true });
+    const plain = encodeRanked({ items, scores });
+    expect(marked[0]).toBe(2);
+    expect(plain[0]).toBe(1);
+    expect(marked.subarray(1).equals(plain.subarray(1))).toBe(true);
+    const decoded = decodeRanked(marked, 'test');
+    expect(decoded.fromPopular).toBe(true);
+    expect([...decoded.items]).toEqual([7, 2]);
+    expect(decodeRanked(plain, 'test').fromPopular).toBeUndefined();
+    expect(encodes(marked, decoded)).toBe(true);
+    expect(encodes(plain, decoded)).toBe(false);
+    expect(encodes(marked, { items, scores })).toBe(false);
   });
 
   it('tells whether bytes encode a given list, for decoded lists (one buffer) and separately built ones', () => {

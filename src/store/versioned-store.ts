@@ -15,6 +15,7 @@ import {
   type ItemFields,
   type OnlineStore,
   type PruneResult,
+  type StoredList,
   type SubjectList,
   type VersionRecord,
   type VersionWriter,
@@ -130,11 +131,11 @@ export class VersionedStore implements OnlineStore {
     return removed.sort((a, b) => a - b);
   }
 
-  getUserRecs(version: number, userId: string, previous?: Ranked): Promise<Ranked | undefined> {
+  getUserRecs(version: number, userId: string, previous?: StoredList): Promise<StoredList | undefined> {
     return this.#readRanked(version, COLLECTIONS.userRecs, userId, previous);
   }
 
-  async putUserRecs(version: number, userId: string, ranked: Ranked): Promise<void> {
+  async putUserRecs(version: number, userId: string, ranked: StoredList): Promise<void> {
     await this.putUserRecsBatch(version, [{ subjectId: userId, ranked }]);
   }
 
@@ -223,7 +224,7 @@ export class VersionedStore implements OnlineStore {
    * Not an async function, on purpose: on the serving path each async layer that returns a promise
    * adds microtask turns per request. Errors still arrive as rejections.
    */
-  #readRanked(version: number, collection: (typeof COLLECTIONS)[keyof typeof COLLECTIONS], key: string, previous?: Ranked): Promise<Ranked | undefined> {
+  #readRanked(version: number, collection: (typeof COLLECTIONS)[keyof typeof COLLECTIONS], key: string, previous?: StoredList): Promise<StoredList | undefined> {
     const decode = (bytes: Uint8Array) =>
       previous !== undefined && encodes(bytes, previous) ? previous : decodeRanked(bytes, () => `${collection}/${key} of version ${version}`);
     const place = this.#places.get(version);
