@@ -4,7 +4,7 @@ import type { StoredEvent } from '../store/event-log.js';
 import { loadEventConfig } from './event-config.js';
 import { foldEvents, userInteractions } from './user-interactions.js';
 
-const config = loadEventConfig('');
+const config = loadEventConfig('impression=0');
 const index = new Map([['a', 0], ['b', 1], ['c', 2], ['d', 3]]);
 const itemIndex = (id: string) => index.get(id);
 let seq = 0;
@@ -23,6 +23,14 @@ describe('userInteractions', () => {
     const base = { items: [0, 1], values: [2, 3] };
     const events = [ev('a', 'rating', 5), ev('a', 'rating', 1.5), ev('c', 'purchase'), ev('b', 'dislike')];
     expect(plain(userInteractions(base, events, itemIndex, config, true))).toEqual({ items: [0], values: [1.5], exclude: [1, 2] });
+  });
+
+  it('with strengths: a type of weight 0 adds nothing but marks the item seen (never recommended back)', () => {
+    const events = [ev('c', 'impression'), ev('a', 'impression'), ev('d', 'dislike'), ev('d', 'impression')];
+    // a keeps its training value; c is seen; d stays disliked.
+    expect(plain(userInteractions({ items: [0], values: [2] }, events, itemIndex, config, false))).toEqual({ items: [0], values: [2], exclude: [2, 3] });
+    const later = userInteractions(null, [ev('c', 'impression'), ev('c', 'click')], itemIndex, config, false);
+    expect(plain(later)).toEqual({ items: [2], values: [2], exclude: [] });
   });
 
   it('brings a disliked item back with a later positive event, and works without a training row', () => {
@@ -54,6 +62,8 @@ function reference(base: { items: number[]; values: number[] } | null, events: r
     } else if (w > 0) {
       disliked.delete(i);
       value.set(i, (value.get(i) ?? 0) + w);
+    } else {
+      seenOnly.add(i);
     }
   }
   const items = [...value.keys()].sort((a, b) => a - b);
@@ -64,7 +74,7 @@ function reference(base: { items: number[]; values: number[] } | null, events: r
 describe('foldEvents', () => {
   it('folding in steps equals folding everything at once, and the two-set reference', () => {
     const rng = createRng(17);
-    const types = ['view', 'click', 'purchase', 'dislike', 'rating', 'rating'];
+    const types = ['view', 'click', 'purchase', 'dislike', 'rating', 'rating', 'impression'];
     for (let trial = 0; trial < 300; trial++) {
       const ratings = trial % 2 === 0;
       // No training row, an ascending one, and one out of order (training rows need not be sorted).

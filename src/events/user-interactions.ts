@@ -8,7 +8,8 @@
  *   rating, so they do not move the user's vector (they are logged and exported with their weight),
  *   but their items count as seen and are not recommended back.
  * - Strengths (implicit models: iALS, EASE, popularity-free item models): every positive event adds
- *   its strength (the weight; for `rating`, the value) to the pair's training value.
+ *   its strength (the weight; for `rating`, the value) to the pair's training value. An event of a
+ *   type weighing 0 adds nothing, but its item counts as seen and is not recommended back.
  * - Dislikes (negative weight), for every model: the item leaves the interactions and is never
  *   recommended to the user, until a later event that puts the item back into the interactions.
  *
@@ -80,7 +81,8 @@ export function foldEvents(
   for (const e of events) {
     const i = itemIndex(e.itemId);
     if (i === undefined) continue;
-    // `exclude` holds exactly: disliked items, and (ratings) items seen without a rating value.
+    // `exclude` holds exactly: disliked items, and items seen without a value (ratings: any other
+    // type; strengths: a type of weight 0).
     if (isDislike(config, e.type)) {
       if (valueOf(i) !== undefined) (changed ??= new Map()).set(i, null);
       if (!excluded(i)) excludeSet().add(i);
@@ -98,6 +100,9 @@ export function foldEvents(
     } else if (strength > 0) {
       if (excluded(i)) excludeSet().delete(i);
       (changed ??= new Map()).set(i, (valueOf(i) ?? 0) + strength);
+    } else if (valueOf(i) === undefined && !excluded(i)) {
+      // A type of weight 0 (or one no longer configured) adds nothing, but the user saw the item.
+      excludeSet().add(i);
     }
   }
   const { items, values } = changed ? mergeChanges(prev, changed) : prev;
