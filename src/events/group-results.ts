@@ -20,8 +20,8 @@ export function groupByUser(results: readonly AppendResult[]): Map<string, Appen
   return byUser;
 }
 
-/** One call's outcome: `results` are its slice of the group's results. */
-export function outcomeOf(results: readonly AppendResult[], target: { readonly version: number } | undefined, applied: Applied, popularityError: string | undefined): IngestOutcome {
+/** One call's outcome: `results` are its slice of the group's results; `problems`, further reasons for `notApplied`. */
+export function outcomeOf(results: readonly AppendResult[], target: { readonly version: number } | undefined, applied: Applied, problems: string | undefined): IngestOutcome {
   let outcome: IngestOutcome;
   if ('notApplied' in applied || !target) {
     outcome = { results, updatedUsers: 0, version: null, notApplied: 'notApplied' in applied ? applied.notApplied : 'no published version is loaded' };
@@ -31,6 +31,6 @@ export function outcomeOf(results: readonly AppendResult[], target: { readonly v
     for (const u of users) if (applied.written.has(u)) updated++;
     outcome = { results, updatedUsers: updated, version: target.version };
   }
-  if (popularityError === undefined) return outcome;
-  return { ...outcome, notApplied: outcome.notApplied === undefined ? popularityError : `${outcome.notApplied}; ${popularityError}` };
+  if (problems === undefined) return outcome;
+  return { ...outcome, notApplied: outcome.notApplied === undefined ? problems : `${outcome.notApplied}; ${problems}` };
 }

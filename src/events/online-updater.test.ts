@@ -126,6 +126,20 @@ describe('OnlineUpdater with explicit ALS on a real LMDB store', () => {
     expect((await store.getUserRecs(target.version, 'only-dislikes'))?.fromPopular).toBeUndefined();
   });
 
+  it('applies a group still in flight for the old version to a version whose rebuild began meanwhile', async () => {
+    const updater = new OnlineUpdater(store, loadEventConfig(''), fixedModelSource(als.model));
+    const { version } = await publishModel(als.model, store, { topK: K, similarK: 5, progress: false, activate: false });
+    const next = await updateTargetOf(store, version);
+    // The group is logged after the rebuild read the users with events: the rebuild cannot see it.
+    const ingested = updater.ingest(target, [rating('mid-switch', 'i6', 5)]);
+    const rebuilt = updater.rebuild(next);
+    expect(await ingested).toMatchObject({ version: target.version, updatedUsers: 1 });
+    await rebuilt;
+    const expected = referenceFoldIn(als.itemFactors, als.model.numItems, new Map([[6, 5]]), K);
+    expectList(await store.getUserRecs(target.version, 'mid-switch'), expected);
+    expectList(await store.getUserRecs(next.version, 'mid-switch'), expected);
+  });
+
   it('logs but does not rewrite lists for a popularity model or a model of another version', async () => {
     const pop = new TrainedModel({ ...als.model, info: { ...als.model.info, type: 'pop' } });
     const other = new TrainedModel({ ...als.model, info: { ...als.model.info, createdAt: '1999-01-01T00:00:00.000Z' } });

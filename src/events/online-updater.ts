@@ -4,7 +4,9 @@
  * folds the user in with its item side fixed (for ALS, the least-squares user step; EASE, its item
  * vector product) and the user's top-K list is overwritten in the served version. Everything is
  * derived from the log, so recomputing is idempotent, any instance sharing the store can do it, and
- * a new version is caught up by recomputing every user with events (`rebuild`, run on activation).
+ * a new version is caught up by recomputing every user with events (`rebuild`, run on activation;
+ * a group still on its way for the previous version when the rebuild begins applies itself to the
+ * new version too, see #catchUpNewest).
  * Events the version's model was trained on (its events watermark, see learned-events.ts) are left
  * out when read back, so they do not count twice.
  *
@@ -107,6 +109,8 @@ export class OnlineUpdater {
   readonly #sync: EventSync;
   readonly #cache: FoldCache;
   readonly #locks = new UserLocks();
+  /** The version of the latest rebuild: groups aimed at another version are applied to it too. */
+  #newest: UpdateTarget | undefined;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #inFlight = 0;
@@ -205,21 +209,40 @@ export class OnlineUpdater {
       return;
     }
     const { results, applied } = logged;
+    const problems: string[] = [];
+    const switched = await this.#catchUpNewest(target, results);
+    if (switched) problems.push(switched);
     // Counted after the log is durable and before answering; a failure here loses the live count of
     // these events only (the log keeps them for the next training), so it does not fail the request.
-    let popularityError: string | undefined;
     if (popularity && !fused) {
       try {
         await popularity.record(results.filter((r) => !r.duplicate).map((r) => r.event), this.#config);
       } catch (err) {
-        popularityError = `the live popularity could not be updated: ${(err as Error).message}`;
+        problems.push(`the live popularity could not be updated: ${(err as Error).message}`);
       }
     }
     let offset = 0;
     for (const p of group) {
       const mine = results.slice(offset, offset + p.events.length);
       offset += p.events.length;
-      p.resolve(outcomeOf(mine, target, applied ?? { notApplied: 'no published version is loaded' }, popularityError));
+      p.resolve(outcomeOf(mine, target, applied ?? { notApplied: 'no published version is loaded' }, problems.length > 0 ? problems.join('; ') : undefined));
+    }
+  }
+
+  /**
+   * When a rebuild for another version than `target` has begun (a switch while this group was on
+   * its way), the rebuild may have read the users with events before this group was logged: their
+   * lists are recomputed in that version too, before the group is answered (reads already go to it).
+   * Returns why that failed, if it did.
+   */
+  async #catchUpNewest(target: UpdateTarget | undefined, results: readonly AppendResult[]): Promise<string | undefined> {
+    const newest = this.#newest;
+    if (!newest || newest.version === target?.version) return undefined;
+    try {
+      const done = await this.updateUsers(newest, [...groupByUser(results).keys()]);
+      return typeof done === 'string' ? `version ${newest.version} (being switched to) was not updated: ${done}` : undefined;
+    } catch (err) {
+      return `version ${newest.version} (being switched to) was not updated: ${(err as Error).message}`;
     }
   }
 
@@ -338,6 +361,8 @@ export class OnlineUpdater {
 
   /** Recomputes every user with events in `target` (a version just activated). */
   async rebuild(target: UpdateTarget): Promise<number | string> {
+    // Set before the users are read: a group logged after the read sees it and catches up itself.
+    this.#newest = target;
     return this.updateUsers(target, await this.#store.eventUsers());
   }
 
