@@ -78,3 +78,19 @@ function parseTime(v: unknown): number | undefined {
   const seconds = parseTimestamp(v);
   return typeof seconds === 'string' ? undefined : Math.round(seconds * 1000);
 }
+
+/**
+ * Why `sent` is not a retry of `logged`, the event first logged under the same eventId: the fields
+ * that differ, or undefined when none does. The time counts only when the client gave one (`timed`):
+ * a retry without a timestamp gets a new receive time.
+ */
+export function reusedIdConflict(logged: NewEvent, sent: NewEvent, timed: boolean): string | undefined {
+  const diffs: string[] = [];
+  for (const field of ['userId', 'itemId', 'type'] as const) {
+    if (logged[field] !== sent[field]) diffs.push(`${field} ${JSON.stringify(logged[field])}, not ${JSON.stringify(sent[field])}`);
+  }
+  if (logged.value !== sent.value) diffs.push(`value ${logged.value ?? 'none'}, not ${sent.value ?? 'none'}`);
+  if (timed && logged.ts !== sent.ts) diffs.push(`timestamp ${new Date(logged.ts).toISOString()}, not ${new Date(sent.ts).toISOString()}`);
+  if (diffs.length === 0) return undefined;
+  return `eventId ${logged.eventId} was first used for a different event (${diffs.join('; ')}); that one is kept, this one is not applied`;
+}

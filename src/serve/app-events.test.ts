@@ -146,6 +146,12 @@ describe('POST /v1/events over a real LMDB store', () => {
     expect(second.json<Accepted>()).toMatchObject({ accepted: 0, duplicates: 1, results: [{ index: 0, status: 'duplicate', eventId: 'evt-42' }] });
     expect((await fx.store.userEvents('retrier')).map((e) => e.value)).toEqual([4]);
     expect((await recs('retrier')).items.map((i) => i.itemId)).toEqual(ids(referenceFoldIn(a.itemFactors, 30, new Map([[5, 4]]), 10)));
+    // A true retry (same content, time left to the server) is a plain duplicate; a reused id for other content says so.
+    expect(second.json<Accepted>().results[0].reason).toMatch(/^eventId evt-42 was first used for a different event \(value 4, not 1\); that one is kept, this one is not applied$/);
+    const retry = (await post(event)).json<Accepted>();
+    expect(retry.results[0]).toEqual({ index: 0, status: 'duplicate', eventId: 'evt-42' });
+    const moved = (await post({ ...event, itemId: 'i6', timestamp: 1_767_225_600_000 })).json<Accepted>();
+    expect(moved.results[0].reason).toMatch(/\(itemId "i5", not "i6"; timestamp .*, not 2026-01-01T00:00:00.000Z\)/);
   });
 
   it('applies events logged during a publish to the new version once it is served', async () => {

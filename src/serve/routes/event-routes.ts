@@ -8,7 +8,7 @@
  */
 import { Type } from 'typebox';
 import { RecError } from '../../core/errors.js';
-import { checkEvent, MAX_EVENTS_PER_REQUEST } from '../../events/event-validate.js';
+import { checkEvent, MAX_EVENTS_PER_REQUEST, reusedIdConflict } from '../../events/event-validate.js';
 import type { OnlineUpdater } from '../../events/online-updater.js';
 import type { NewEvent } from '../../store/event-log.js';
 import type { RouteDeps, RtrecApp } from '../app-types.js';
@@ -37,7 +37,7 @@ const EventResultSchema = Type.Object({
   index: Type.Integer({ minimum: 0 }),
   status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('rejected')]),
   eventId: Type.Optional(Type.String()),
-  reason: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String({ description: 'Why the event was rejected, or, for a duplicate whose eventId was first used for a different event, what differs.' })),
 });
 
 export const EventsAcceptedSchema = Type.Object({
@@ -98,10 +98,16 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       throw new RecError('RTREC_ERR_EVENT_INVALID', `no valid event: ${reasons.join('; ')}${results.length > MAX_REASONS_SHOWN ? '; …' : ''}`);
     }
     const outcome = await updater.ingest(watcher.current(), valid);
+    let conflicts = 0;
     outcome.results.forEach((res, j) => {
       const index = validIndex[j];
-      results[index] = { index, status: res.duplicate ? 'duplicate' : 'accepted', eventId: res.event.eventId };
+      // A reused eventId is answered duplicate either way (the first event stays); unless it is a
+      // true retry, the client is told what differs, since its event was not applied.
+      const conflict = res.duplicate ? reusedIdConflict(res.event, valid[j], hasTimestamp(raw[index])) : undefined;
+      if (conflict) conflicts++;
+      results[index] = { index, status: res.duplicate ? 'duplicate' : 'accepted', eventId: res.event.eventId, ...(conflict ? { reason: conflict } : {}) };
     });
+    if (conflicts > 0) req.log.warn({ conflicts }, 'eventIds reused for different events: those events were not applied');
     if (outcome.notApplied) req.log.warn({ reason: outcome.notApplied }, 'events logged without updating recommendations');
     const duplicates = outcome.results.filter((r) => r.duplicate).length;
     void reply.code(202);
@@ -115,6 +121,10 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       results,
     };
   });
+}
+
+function hasTimestamp(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>).timestamp !== undefined;
 }
 
 /** The events of a body: `{ events: [...] }` (1..MAX) or a single event object. */
