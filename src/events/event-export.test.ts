@@ -52,6 +52,14 @@ describe('exportEventsCsv', () => {
     ]);
   });
 
+  it('leaves out a pair with only events of weight 0, without counting it as disliked', async () => {
+    const out = join(dir, 'zero.csv');
+    const report = await exportEventsCsv(store, out, loadEventConfig('click=0'), {});
+    // cy's lamp had only a click: seen, no strength, no row; bob's book is the one disliked pair.
+    expect(report).toEqual({ events: 10, rows: 3, disliked: 1, through: '10' });
+    expect(await readFile(out, 'utf8')).not.toMatch(/^cy,/m);
+  });
+
   it('keeps only the asked types, while dislikes still remove their pair', async () => {
     const out = join(dir, 'ratings.csv');
     const report = await exportEventsCsv(store, out, loadEventConfig(''), { types: new Set(['rating', 'add_to_cart']) });

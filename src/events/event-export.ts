@@ -5,8 +5,8 @@
  *
  * - a pair with a `rating` event gets its latest rating;
  * - otherwise the pair's strength is the sum of its event weights since its last dislike;
- * - a pair whose last word is a dislike (or whose strength is not positive) is left out, since
- *   training reads every value as a positive rating or strength.
+ * - a pair whose last word is a dislike (or whose strength is not positive: only events of a type
+ *   weighing 0) is left out, since training reads every value as a positive rating or strength.
  *
  * The timestamp is the pair's latest event. The file is written atomically.
  */
@@ -103,7 +103,8 @@ export async function exportEventsCsv(log: EventLog, path: string, config: Event
   for (const p of pairs.values()) {
     const value = pairValue(p);
     if (value === undefined) {
-      disliked++;
+      // Not a row: disliked, or only events of weight 0 (seen, no strength).
+      if (p.disliked) disliked++;
       continue;
     }
     text += `${quoteCsvField(p.userId)},${quoteCsvField(p.itemId)},${value},${Math.floor(p.tsMs / 1000)}\n`;
