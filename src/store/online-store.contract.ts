@@ -189,10 +189,11 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect((await store.listVersions()).map((r) => r.version)).toEqual([1, 3, 4]);
     await expectCode(store.getUserRecs(2, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
     expect(await store.getUserRecs(1, 'user-0')).toEqual(versionData(1, 12).users[0].ranked);
-    const res0 = await store.prune(0);
-    expect(res0.deleted).toEqual([3, 4]);
+    const res1 = await store.prune(1);
+    expect(res1.deleted).toEqual([3]);
+    expect(res1.kept).toEqual([1, 4]);
     expect(await store.activeVersion()).toBe(1);
-    await expectCode(store.prune(-1), 'RTREC_ERR_CONFIG_INVALID');
+    for (const keep of [0, -1, 1.5]) await expectCode(store.prune(keep), 'RTREC_ERR_CONFIG_INVALID');
   });
 
   it('logs events once per eventId, durable across reopening and untouched by publishes and prunes', async () => {
@@ -208,7 +209,7 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect(retry[0]).toEqual({ event: first[1].event, duplicate: true });
     expect(retry[1].duplicate).toBe(false);
     await publish(store, 2);
-    await store.prune(0);
+    await store.prune(1);
     const reader = await open(url);
     expect((await reader.userEvents('alice')).map((e) => e.eventId)).toEqual(['e1', 'e3']);
     expect((await reader.userEvents('bob')).map((e) => [e.eventId, e.itemId, e.type])).toEqual([['e2', 'item-2', 'rating'], ['e4', 'item-1', 'dislike']]);

@@ -148,7 +148,7 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * @throws RTREC_ERR_STORE_NO_ACTIVE_VERSION, RTREC_ERR_STORE_VERSION_NOT_FOUND when there is none
    */
   rollback(): Promise<{ from: number; to: number }>;
-  /** Keeps the newest `keep` ready versions and the active one; deletes every other version. */
+  /** Keeps the newest `keep` (≥ 1) ready versions and the active one; deletes every other version. */
   prune(keep: number): Promise<PruneResult>;
   /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers. */
   cleanup(): Promise<number[]>;

@@ -108,7 +108,9 @@ export class VersionedStore implements OnlineStore {
   }
 
   async prune(keep: number): Promise<PruneResult> {
-    if (!Number.isInteger(keep) || keep < 0) throw new RecError('RTREC_ERR_CONFIG_INVALID', `prune keeps a whole number >= 0 of versions, got ${keep}`);
+    // At least 1: a publish marks its version ready, then activates it; keeping 0 ready versions
+    // would delete a version caught between the two (its publish then fails).
+    if (!Number.isInteger(keep) || keep < 1) throw new RecError('RTREC_ERR_CONFIG_INVALID', `prune keeps a whole number >= 1 of ready versions, got ${keep}`);
     const cleaned = await this.cleanup();
     const active = await this.activeVersion();
     const ready = (await this.listVersions()).filter((r) => r.status === 'ready').reverse();

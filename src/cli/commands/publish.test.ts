@@ -99,5 +99,7 @@ describe('rtrec versions', () => {
     expect(listing.versions.map((v) => v.version)).toEqual([2, 3]);
     await expect(cli('versions', 'activate', '1', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_VERSION_NOT_FOUND' });
     await expect(cli('versions', 'activate', 'x', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
+    await expect(cli('versions', 'prune', '--keep', '0', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: /--keep must be a whole number >= 1/ });
+    expect((JSON.parse(await cli('versions', 'list', '--store', storeUrl, '--json')) as typeof listing).versions.map((v) => v.version)).toEqual([2, 3]);
   });
 });

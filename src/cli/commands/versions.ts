@@ -53,7 +53,7 @@ export function registerVersionsCommand(program: Command): void {
   versions
     .command('prune')
     .description('Delete all but the newest N ready versions (the active one is always kept), and any failed or abandoned ones')
-    .requiredOption('--keep <n>', 'ready versions to keep', parseIntOption('--keep', 0))
+    .requiredOption('--keep <n>', 'ready versions to keep (at least 1)', parseIntOption('--keep', 1))
     .option('--store <url>', STORE_HELP)
     .option('--json', 'print JSON')
     .action(async (flags: StoreFlags & { keep: number }) => {
