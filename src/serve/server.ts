@@ -7,6 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
+import { redactUrl } from '../core/redact-url.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp, REDACTED_PATHS } from './app.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
@@ -66,7 +67,7 @@ export async function runServe(config: Readonly<ServeConfig>): Promise<void> {
   const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, log);
   const server = await startServer(config);
-  server.app.log.info({ address: server.address, store: redactStore(config.store), pid: process.pid }, 'rtrec serving');
+  server.app.log.info({ address: server.address, store: redactUrl(config.store), pid: process.pid }, 'rtrec serving');
   await untilSignal();
   server.app.log.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
   const forced = setTimeout(() => {
@@ -80,10 +81,6 @@ export async function runServe(config: Readonly<ServeConfig>): Promise<void> {
   (server.app.log as unknown as { flush?: () => void }).flush?.();
   // A cluster worker stays alive while its IPC channel to the primary is open.
   cluster.worker?.disconnect();
-}
-
-function redactStore(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 /** Resolves on SIGTERM/SIGINT, or (in a cluster worker) when the primary goes away. */

@@ -127,6 +127,8 @@ describe('LMDB store URLs', () => {
 
   it('rejects an empty path and unknown schemes', async () => {
     expect(() => lmdbPath('lmdb://')).toThrow(/names no folder/);
+    expect(() => lmdbPath('lmdb:///tmp/100%zz')).toThrow(expect.objectContaining({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/malformed %-escape/) as string }) as Error);
+    await expect(openStore('mysql://user:hunter2@x')).rejects.toThrow(/mysql:\/\/user:\*\*\*@x/);
     await expect(openStore('mysql://x')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
   });
 

@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { RecError } from '../core/errors.js';
+import { redactUrl } from '../core/redact-url.js';
 import type { OnlineStore } from './online-store.js';
 import type { LmdbStoreOptions } from './lmdb-store.js';
 import type { RedisStoreOptions } from './redis-store.js';
@@ -44,12 +45,12 @@ export function resolveStoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv
 
 /** The folder of an `lmdb://` URL, absolute. */
 export function lmdbPath(url: string): string {
-  const path = decodeURIComponent(url.slice('lmdb://'.length));
+  let path: string;
+  try {
+    path = decodeURIComponent(url.slice('lmdb://'.length));
+  } catch {
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', `lmdb:// URL ${JSON.stringify(url)} has a malformed %-escape (write % as %25)`);
+  }
   if (path === '') throw new RecError('RTREC_ERR_CONFIG_INVALID', 'lmdb:// URL names no folder; use lmdb:///absolute/path or lmdb://relative/path');
   return isAbsolute(path) ? path : resolve(path);
-}
-
-/** The URL with any password replaced by ***, for logs and messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

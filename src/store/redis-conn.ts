@@ -7,6 +7,7 @@
  */
 import { createClient, createCluster, RESP_TYPES } from 'redis';
 import { RecError } from '../core/errors.js';
+import { redactUrl } from '../core/redact-url.js';
 import { ReplyTimeoutError, withReplyDeadline } from './reply-deadline.js';
 
 export interface RedisTarget {
@@ -53,17 +54,21 @@ const MAX_BACKOFF_MS = 500;
 
 /** Parses a `redis://`, `rediss://` or `redis+cluster://` store URL. @throws RTREC_ERR_CONFIG_INVALID */
 export function parseRedisUrl(url: string): RedisTarget {
-  const m = /^(redis|rediss|redis\+cluster):\/\/(?:([^@/]*)@)?([^/?#]+)(\/\d+)?\/?(?:\?(.*))?$/.exec(url);
-  if (!m) throw invalid(url, 'expected redis://[user:password@]host:port[/db][?prefix=name] or redis+cluster://host1:port1,host2:port2');
+  // node-redis parses the URL again (WHATWG rules): what it would misread or reject is refused here,
+  // with a message that never shows the password.
+  if (url.indexOf('@') !== url.lastIndexOf('@')) throw invalid(url, 'more than one @: percent-encode an @ in the user name or password as %40');
+  const m = /^(redis|rediss|redis\+cluster):\/\/(?:([^@/]*)@)?([^/?#@]+)(\/\d+)?\/?(?:\?(.*))?$/.exec(url);
+  if (!m) throw invalid(url, 'expected redis://[user:password@]host:port[/db][?prefix=name] or redis+cluster://host1:port1,host2:port2 (percent-encode / ? # @ in a password)');
   const [, scheme, auth, hosts, db, query] = m;
+  if (auth !== undefined) checkUserInfo(url, auth);
   const params = new URLSearchParams(query ?? '');
   for (const key of params.keys()) if (key !== 'prefix') throw invalid(url, `unknown parameter ${JSON.stringify(key)} (only prefix)`);
   const prefix = params.get('prefix') ?? 'rtrec';
   if (!PREFIX_PATTERN.test(prefix)) throw invalid(url, 'prefix must be 1-64 letters, digits, _ . or -');
   const hostList = hosts.split(',').filter((h) => h !== '');
-  for (const h of hostList) if (!/^[^:]+(:\d{1,5})?$/.test(h) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(h)) throw invalid(url, `bad host ${JSON.stringify(h)}`);
+  for (const h of hostList) checkHost(url, h);
   const authPart = auth === undefined ? '' : `${auth}@`;
-  const shown = auth === undefined ? '' : `${auth.split(':')[0]}:***@`;
+  const shown = auth === undefined ? '' : redactUrl(`redis://${auth}@`).slice('redis://'.length);
   if (scheme === 'redis+cluster') {
     if (db !== undefined) throw invalid(url, 'a cluster has only database 0; leave out the /db part');
     if (hostList.length === 0) throw invalid(url, 'name at least one cluster node');
@@ -96,7 +101,14 @@ export async function connectRedis(target: RedisTarget, options: RedisConnOption
     return Math.min(25 * 2 ** retries, MAX_BACKOFF_MS);
   };
   const base = { disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: Math.min(waitMs, 2_000) } };
-  const conn = target.kind === 'single' ? singleConn(target, base) : clusterConn(target, base);
+  let conn: ConnImpl;
+  try {
+    conn = target.kind === 'single' ? singleConn(target, base) : clusterConn(target, base);
+  } catch (err) {
+    // parseRedisUrl refuses what node-redis is known to reject; this is the net for the rest. The
+    // error is not kept as the cause: node-redis's may quote the URL, password included.
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', `node-redis cannot use ${target.description} (${(err as Error).name})`);
+  }
   const connecting = conn.connect().then(() => {
     everConnected = true;
   });
@@ -215,7 +227,24 @@ function unavailable(target: RedisTarget, args: readonly (string | Buffer)[], er
   return new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${target.description}: ${commandName(args)} failed: ${why}`, { cause: err });
 }
 
+/** A `host`, `host:port`, `[v6]` or `[v6]:port` with a port of 1-65535. */
+function checkHost(url: string, h: string): void {
+  const m = /^(?:[^:[\]]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/.exec(h);
+  if (!m) throw invalid(url, `bad host ${JSON.stringify(h)}`);
+  const port = m[1] === undefined ? undefined : Number(m[1]);
+  if (port !== undefined && !(port >= 1 && port <= 65535)) throw invalid(url, `port ${port} is not 1-65535`);
+}
+
+/** User name and password as node-redis will read them: ? and # would end them, % must escape. */
+function checkUserInfo(url: string, auth: string): void {
+  if (/[?#]/.test(auth)) throw invalid(url, 'the user name or password holds ? or #: percent-encode them (%3F, %23)');
+  try {
+    decodeURIComponent(auth);
+  } catch {
+    throw invalid(url, 'malformed %-escape in the user name or password');
+  }
+}
+
 function invalid(url: string, why: string): RecError {
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-  return new RecError('RTREC_ERR_CONFIG_INVALID', `bad Redis store URL ${JSON.stringify(shown)}: ${why}`);
+  return new RecError('RTREC_ERR_CONFIG_INVALID', `bad Redis store URL ${JSON.stringify(redactUrl(url))}: ${why}`);
 }

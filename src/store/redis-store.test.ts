@@ -75,4 +75,30 @@ describe('Redis store URLs', () => {
     }
     expect(() => parseRedisUrl('redis://user:hunter2@h:1?x=1')).toThrow(expect.not.stringContaining('hunter2'));
   });
+
+  it('refuses what node-redis could not use, saying why and never showing the password', () => {
+    const cases: [string, RegExp][] = [
+      ['redis://localhost:99999', /port 99999 is not 1-65535/],
+      ['redis+cluster://h1:7000,h2:0', /port 0 is not 1-65535/],
+      ['redis://user:hun#ter2@h:1', /percent-encode/],
+      ['redis://:hun?ter2@h:1', /percent-encode/],
+      ['redis://:hun%zzter2@h:1', /malformed %-escape/],
+      ['redis://user:hun/ter2@localhost:6379', /expected redis:\/\//],
+      ['redis://user:hun@ter2@localhost:1', /percent-encode/],
+    ];
+    for (const [url, why] of cases) {
+      let error: unknown;
+      try {
+        parseRedisUrl(url);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, url).toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
+      expect((error as Error).message, url).toMatch(why);
+      expect((error as Error).message, url).not.toMatch(/hun|ter2/);
+    }
+    // Encoded, the same characters are fine (node-redis decodes them).
+    expect(parseRedisUrl('redis://user:hun%40ter%2F2@h:1').description).toBe('redis://user:***@h:1');
+    expect(parseRedisUrl('redis://hunter2@h:1').description).toBe('redis://***@h:1');
+  });
 });
