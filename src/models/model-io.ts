@@ -5,7 +5,7 @@
  * against the manifest and never touches the training data.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsrMatrix } from '../core/csr.js';
 import { RecError } from '../core/errors.js';
@@ -38,8 +38,29 @@ async function writeArray(dir: string, name: string, arr: NumericArray): Promise
   return { file, dtype, length: arr.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
+/**
+ * Refuses a `dir` that saving a model would destroy: a model folder is replaced as a whole (that is
+ * what makes the save atomic), so only a missing or empty folder, or a model folder, may be given.
+ * Commands call it before their long work; `what` names the folder in the message (e.g. the flag).
+ * @throws RTREC_ERR_CONFIG_INVALID
+ */
+export async function checkModelFolderReplaceable(dir: string, what = dir): Promise<void> {
+  let entries: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${what} is a file; give a folder for the model`);
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (entries.length === 0 || entries.includes(MANIFEST_FILE)) return;
+  const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
+  throw new RecError('RTREC_ERR_CONFIG_INVALID', `${what} holds files that are not a model's (${shown}); a model folder is replaced as a whole, so give a new or empty folder, or a model folder`);
+}
+
 /** Writes `model` to `dir` atomically: its info plus the array files and their checksums. */
 export async function saveModel(dir: string, model: TrainedModel): Promise<void> {
+  await checkModelFolderReplaceable(dir);
   const state = model.recommender.exportState();
   await writeDirAtomic(dir, async (tmp) => {
     const arrays: Record<string, ArrayEntry> = {};

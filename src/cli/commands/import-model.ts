@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadDataset } from '../../data/load-dataset.js';
 import { importSparkModel } from '../../jobs/import-model.js';
-import { saveModel } from '../../models/model-io.js';
+import { checkModelFolderReplaceable, saveModel } from '../../models/model-io.js';
 import { emit, formatTable } from '../kit.js';
 import { addLoadOptions, loadOptionsFrom } from './data.js';
 
@@ -30,6 +30,7 @@ export function registerImportModelCommand(program: Command): void {
     const log = (line: string) => {
       if (!flags.json) process.stderr.write(`${line}\n`);
     };
+    await checkModelFolderReplaceable(flags.out, `--out ${flags.out}`);
     const dataset = await loadDataset(flags.data, loadOptionsFrom(flags));
     const imported = await importSparkModel(flags.from, dataset, { onWarning: (message) => log(`warning: ${message}`) });
     await saveModel(flags.out, imported.model);

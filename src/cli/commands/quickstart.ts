@@ -16,7 +16,7 @@ import { splitInteractions } from '../../data/split.js';
 import { evaluateModel } from '../../jobs/evaluate-model.js';
 import { metricsTable } from '../metrics-table.js';
 import { trainModel } from '../../jobs/train.js';
-import { saveModel } from '../../models/model-io.js';
+import { checkModelFolderReplaceable, saveModel } from '../../models/model-io.js';
 import { publishModel } from '../../jobs/publish.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import { loadServeConfig } from '../../serve/config.js';
@@ -75,6 +75,7 @@ async function findOrDownload(flag: string | undefined, log: (line: string) => v
 async function runQuickstart(flags: QuickstartFlags): Promise<void> {
   const log = (line: string) => { if (!flags.json) process.stderr.write(`${line}\n`); };
   const showBars = !flags.json && progressEnabledByDefault();
+  await checkModelFolderReplaceable(flags.out, `--out ${flags.out}`);
   const dataDir = await findOrDownload(flags.data, log);
   const dataset = await loadDataset(dataDir);
   const x = dataset.interactions;

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,26 @@ describe('rtrec train with an event-log export', () => {
     const printed = await train('--data', base, '--data', copy, '--out', changed);
     expect(printed.stderr).toContain('changed since the export');
     expect((await readManifest(changed)).training.eventsWatermark).toBeUndefined();
+  });
+});
+
+describe('rtrec train --out and --test checks', () => {
+  it('refuses to replace a folder that is not a model folder, before training, and replaces a model folder', async () => {
+    const project = join(dir, 'project');
+    await mkdir(project, { recursive: true });
+    await writeFile(join(project, 'notes.txt'), 'important');
+    await expect(train('--data', base, '--out', project)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/--out .*project holds files that are not a model's \(notes\.txt\)/) as string });
+    expect(await readFile(join(project, 'notes.txt'), 'utf8')).toBe('important');
+    await expect(train('--data', base, '--out', join(dir, 'base.csv'))).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/is a file/) as string });
+    const model = join(dir, 'retrained');
+    await train('--data', base, '--out', model);
+    await train('--data', base, '--out', model);
+    expect((await readManifest(model)).type).toBe('ease');
+  });
+
+  it('checks that --test exists before training', async () => {
+    const out = join(dir, 'never-written');
+    await expect(train('--data', base, '--test', join(dir, 'typo.csv'), '--out', out)).rejects.toMatchObject({ code: 'RTREC_ERR_DATA_NOT_FOUND' });
+    await expect(readFile(join(out, 'manifest.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -4,10 +4,11 @@
  * file written by `rtrec events export` gives the model its events watermark (the log part it learned
  * from; see src/events/export-sidecar.ts for the rule with several files).
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecError } from '../../core/errors.js';
 import { iterationProgress, progressEnabledByDefault } from '../../core/progress.js';
-import { saveModel } from '../../models/model-io.js';
+import { checkModelFolderReplaceable, saveModel } from '../../models/model-io.js';
 import { MODEL_TYPES, type HyperParameters, type ModelType } from '../../models/recommender.js';
 import { getFactory } from '../../models/registry.js';
 import { trainModel } from '../../jobs/train.js';
@@ -124,6 +125,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     throw new RecError('RTREC_ERR_CONFIG_INVALID', '--spark-master and --spark-conf apply only with --engine spark');
   }
   if (flags.model !== 'auto') hyperParametersFrom(flags, flags.model); // fail on a wrong flag before loading data
+  await checkModelFolderReplaceable(flags.out, `--out ${flags.out}`);
+  if (flags.test !== undefined && !existsSync(flags.test)) throw new RecError('RTREC_ERR_DATA_NOT_FOUND', `--test ${flags.test}: no such file or folder`);
   const dataset = await loadCombined(flags.data, loadOptionsFrom(flags));
   const events = await trainingWatermark(flags.data);
   for (const note of events.notes) log(note);
