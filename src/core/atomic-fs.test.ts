@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,5 +37,14 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(file, 'hello');
     expect(await readFile(file, 'utf8')).toBe('hello');
     expect(await readdir(join(root, 'sub'))).toEqual(['x.txt']);
+  });
+
+  it('refuses a folder as the target with a clear error, leaving it and its parent untouched', async () => {
+    const folder = join(root, 'a-folder');
+    await mkdir(folder);
+    await writeFile(join(folder, 'keep.txt'), 'keep');
+    await expect(writeFileAtomic(folder, 'x')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/a-folder is a folder; give the path of a file/) as string });
+    expect(await readdir(folder)).toEqual(['keep.txt']);
+    expect((await readdir(root)).sort()).toEqual(['a-folder']);
   });
 });

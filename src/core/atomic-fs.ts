@@ -3,17 +3,30 @@
  * temporary name beside the target and renamed into place only when complete.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { RecError } from './errors.js';
 
 function tempSibling(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** Writes `data` to `path` atomically (temp file + rename). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Readies `path` for an atomic file write: refuses a folder there (the rename would fail after all
+ * the work, with a bare EISDIR), creates the parent folders, and returns the temporary name to write
+ * before renaming it to `path`.
+ * @throws RTREC_ERR_CONFIG_INVALID when `path` is a folder
+ */
+export async function prepareFileTarget(path: string): Promise<string> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${path} is a folder; give the path of a file to write`);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = tempSibling(path);
+  return tempSibling(path);
+}
+
+/** Writes `data` to `path` atomically (temp file + rename). @throws RTREC_ERR_CONFIG_INVALID when `path` is a folder */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = await prepareFileTarget(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

@@ -3,9 +3,8 @@
  * so that reading the file back gives exactly the same rows. The file is streamed to a temporary
  * name and renamed into place, so a crash never leaves a half-written file.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, rename, rm } from 'node:fs/promises';
+import { prepareFileTarget } from '../core/atomic-fs.js';
 import { quoteCsvField } from './csv.js';
 import type { Interactions } from './interactions.js';
 
@@ -31,8 +30,7 @@ export async function writeInteractionsCsv(path: string, interactions: Interacti
   const itemIds = quotedIds(interactions.items.toArray());
   const header = ['userId', 'itemId', ...(rating ? ['rating'] : []), ...(timestamp ? ['timestamp'] : [])].join(',');
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = await prepareFileTarget(path);
   const fh = await open(tmp, 'w');
   try {
     await fh.write(`${header}\n`);

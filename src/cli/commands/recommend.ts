@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { prepareFileTarget } from '../../core/atomic-fs.js';
 import { RecError } from '../../core/errors.js';
 import { float32Text } from '../../core/float32-text.js';
 import { createProgress, progressEnabledByDefault } from '../../core/progress.js';
@@ -54,7 +55,7 @@ async function runRecommend(flags: RecommendFlags): Promise<void> {
     userIdxs = Array.from({ length: model.numUsers }, (_, i) => i);
   }
 
-  const tmp = `${flags.out}.tmp-${process.pid}`;
+  const tmp = await prepareFileTarget(flags.out);
   const out = createWriteStream(tmp);
   const scratch = new Float32Array(model.numItems);
   const bar = createProgress('recommend', userIdxs.length, { enabled: !flags.json && progressEnabledByDefault() });
