@@ -54,4 +54,10 @@ describe('rtrec data generate', () => {
     expect(xa.item).toEqual(xb.item);
     expect(xa.timestamp).toEqual(xb.timestamp);
   });
+
+  it('refuses sizes beyond int32 ids, and sizes memory cannot hold, with a clear error', async () => {
+    const out = join(dir, 'huge.csv');
+    await expect(run('--users', '10', '--items', '3000000000', '--interactions', '20', '--out', out)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/--items must be a whole number from 1 to 2147483647/) as string });
+    await expect(run('--users', '10', '--items', '2000000000', '--interactions', '20', '--out', out)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/too large to generate in memory/) as string });
+  });
 });

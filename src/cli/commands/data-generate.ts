@@ -3,6 +3,7 @@
  * Zipf popularity, sessions with timestamps; implicit or explicit) and optionally its item metadata.
  */
 import type { Command } from 'commander';
+import { RecError } from '../../core/errors.js';
 import { createProgress, progressEnabledByDefault } from '../../core/progress.js';
 import { DEFAULT_SEED } from '../../core/rng.js';
 import { generateSynthetic } from '../../data/synthetic.js';
@@ -28,12 +29,28 @@ interface GenerateFlags {
 }
 
 /** Adds `generate` to the given `rtrec data` command. */
+/** Users and items are int32 indices. */
+const MAX_IDS = 2 ** 31 - 1;
+
+/**
+ * Runs the generator, turning a failed allocation (a size the flags allow but memory does not) into
+ * a clear error instead of a RangeError's stack trace.
+ */
+function generateWithin<T>(generate: () => T, flags: { users: number; items: number; rank: number }): T {
+  try {
+    return generate();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', `--users ${flags.users} --items ${flags.items} --rank ${flags.rank} is too large to generate in memory here (${err.message})`);
+  }
+}
+
 export function registerDataGenerateCommand(dataCommand: Command): void {
   dataCommand
     .command('generate')
     .description('Write a seeded synthetic data set with planted low-rank structure, Zipf popularity and sessions')
-    .requiredOption('--users <n>', 'number of users (each gets at least one interaction)', parseIntOption('--users', 1))
-    .requiredOption('--items <n>', 'number of items', parseIntOption('--items', 1))
+    .requiredOption('--users <n>', 'number of users (each gets at least one interaction)', parseIntOption('--users', 1, MAX_IDS))
+    .requiredOption('--items <n>', 'number of items', parseIntOption('--items', 1, MAX_IDS))
     .requiredOption('--interactions <n>', 'number of interactions (met exactly)', parseIntOption('--interactions', 1, 2 ** 31 - 1))
     .option('--rank <n>', 'planted latent dimensions', parseIntOption('--rank', 1, 1024), 16)
     .option('--zipf <exponent>', 'Zipf exponent of item popularity (0 = uniform)', parseNumberOption('--zipf', 0, 10), 1)
@@ -55,7 +72,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   const showProgress = !flags.json && progressEnabledByDefault();
   const started = performance.now();
   const genBar = createProgress('generating', flags.users, { enabled: showProgress });
-  const data = generateSynthetic({
+  const data = generateWithin(() => generateSynthetic({
     numUsers: flags.users,
     numItems: flags.items,
     numInteractions: flags.interactions,
@@ -68,7 +85,7 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     spanDays: flags.spanDays,
     seed: flags.seed,
     onProgress: (done) => genBar.update(done),
-  });
+  }), flags);
   genBar.stop();
   const x = data.interactions;
 

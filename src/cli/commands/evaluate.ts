@@ -27,7 +27,7 @@ export function registerEvaluateCommand(program: Command): void {
     )
     .requiredOption('--truth <file>', 'held-out interactions: CSV/TSV/JSONL with userId,itemId[,rating] columns, or a MovieLens rating file')
     .requiredOption('--pred <file>', 'predictions CSV with header userId,itemId,score[,rank] or userId,itemId,prediction')
-    .option('--k <n>', 'cut-off for ranking metrics', parseIntOption('--k', 1), DEFAULT_K)
+    .option('--k <n>', 'cut-off for ranking metrics', parseIntOption('--k', 1, 1000), DEFAULT_K)
     .option('--train <file>', 'training interactions (same formats as --truth) for the beyond-accuracy metrics')
     .option('--json', 'print the metrics as one JSON object')
     .action(async (opts: EvaluateOptions) => {
