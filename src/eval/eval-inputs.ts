@@ -11,7 +11,7 @@ import { atLocation, isRecError, RecError } from '../core/errors.js';
 import { IdMap } from '../core/ids.js';
 import { createProgress } from '../core/progress.js';
 import { forEachRecord } from '../data/csv.js';
-import { detachString } from '../data/field-parsers.js';
+import { detachString, isBlank } from '../data/field-parsers.js';
 import type { Interactions } from '../data/interactions.js';
 import { loadInteractionsFile } from '../data/load-interactions.js';
 
@@ -215,10 +215,10 @@ function indexOf(map: IdMap, id: string): number {
   return idx >= 0 ? idx : map.getOrAdd(detachString(id));
 }
 
+/** An id as the data loader reads it (verbatim: spaces are part of it), so predictions match the truth's ids. */
 function idField(value: string, name: string, path: string, line: number): string {
-  const id = value.trim();
-  if (id === '') throw rowError(path, line, `${name} is empty`);
-  return id;
+  if (isBlank(value)) throw rowError(path, line, `${name} is empty`);
+  return value;
 }
 
 function numberField(value: string, name: string, path: string, line: number): number {

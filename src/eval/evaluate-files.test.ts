@@ -47,6 +47,15 @@ describe('evaluateFiles on small hand-computed files', () => {
     expect(at2.recall).toBeCloseTo((0 + 1) / 2, 12);
   });
 
+  it('reads ids in both files as the data loader does, spaces kept: a space-separated CSV still matches itself', async () => {
+    const truth = await csv('userId,itemId,rating,timestamp', 'u1, i1,5,100', 'u1, i2,4,101');
+    const pred = await csv('userId,itemId,score', 'u1, i1,0.9', 'u1,i2,0.8');
+    const at2 = await evaluateFiles({ truth, pred, k: 2, progress: false });
+    // " i1" matches " i1"; "i2" is another id than " i2".
+    expect(at2.users).toBe(1);
+    expect(at2.precision).toBeCloseTo(1 / 2, 12);
+  });
+
   it('ignores a rank column when there is a score (Recommenders re-ranks), and uses it when there is none', async () => {
     const truth = await csv('userId,itemId', 'u,a');
     const scored = await csv('userId,itemId,score,rank', 'u,b,0.9,2', 'u,a,0.1,1');
