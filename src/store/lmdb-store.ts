@@ -20,7 +20,7 @@
  * Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each at most one number
  * (and one index entry) per item.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
@@ -51,6 +51,11 @@ export interface LmdbStoreOptions extends VersionedStoreOptions {
   readonly appendThreadEntry?: URL | null;
   /** Told why appends moved back to the event loop. */
   readonly onAppendFallback?: (reason: string) => void;
+  /**
+   * Refuse a folder that holds no store instead of creating one: for commands that only read or
+   * manage what was published, where a mistyped path would otherwise answer as an empty new store.
+   */
+  readonly mustExist?: boolean;
 }
 
 /** Opens (creating when missing) the LMDB store in folder `dir`. */
@@ -73,6 +78,9 @@ class LmdbBackend implements StoreBackend {
 
   constructor(dir: string, options: LmdbStoreOptions = {}) {
     this.description = `lmdb://${dir}`;
+    if (options.mustExist && !existsSync(join(dir, ENV_FILE))) {
+      throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `no LMDB store in ${dir} (nothing was published there): check --store or RTREC_STORE`);
+    }
     try {
       mkdirSync(dir, { recursive: true });
       this.#env = open({ path: join(dir, ENV_FILE), ...LMDB_ENV_OPTIONS });

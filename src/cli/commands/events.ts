@@ -51,7 +51,7 @@ export function registerEventsCommand(program: Command): void {
         const unknown = [...types].filter((t) => !Object.hasOwn(config.weights, t));
         if (types.size === 0 || unknown.length > 0) throw new RecError('RTREC_ERR_CONFIG_INVALID', `--types must list configured event types (${Object.keys(config.weights).sort().join(', ')}), got ${JSON.stringify(flags.types)}`);
       }
-      const store = await openStore(resolveStoreUrl(flags.store));
+      const store = await openStore(resolveStoreUrl(flags.store), { mustExist: true });
       try {
         // The log's length is not known up front, so there is no bar; the summary counts the events.
         // A record left by an earlier export to this file must not describe the new one, even if this export fails midway.

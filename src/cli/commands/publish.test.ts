@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,9 @@ describe('rtrec versions', () => {
     expect(listing.versions.map((v) => v.version)).toEqual([2, 3]);
     await expect(cli('versions', 'activate', '1', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_VERSION_NOT_FOUND' });
     await expect(cli('versions', 'activate', 'x', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
+    const typo = `${storeUrl}-typo`;
+    await expect(cli('versions', 'list', '--store', typo)).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_UNAVAILABLE', message: expect.stringMatching(/no LMDB store in .*-typo/) as string });
+    expect(existsSync(typo.slice('lmdb://'.length))).toBe(false);
     await expect(cli('versions', 'prune', '--keep', '0', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: /--keep must be a whole number >= 1/ });
     expect((JSON.parse(await cli('versions', 'list', '--store', storeUrl, '--json')) as typeof listing).versions.map((v) => v.version)).toEqual([2, 3]);
   });

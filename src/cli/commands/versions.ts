@@ -64,7 +64,7 @@ export function registerVersionsCommand(program: Command): void {
 
 /** Opens the store named by the flags, runs `fn`, closes the store. */
 export async function withStore<T>(flags: StoreFlags, fn: (store: OnlineStore) => Promise<T>): Promise<T> {
-  const store = await openStore(resolveStoreUrl(flags.store));
+  const store = await openStore(resolveStoreUrl(flags.store), { mustExist: true });
   try {
     return await fn(store);
   } finally {
