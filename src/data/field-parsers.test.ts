@@ -16,6 +16,10 @@ describe('parseRating', () => {
     expect(parseRating('Infinity')).toMatch(/not finite/);
     // Finite as a double but beyond float32's range (max ≈ 3.4e38).
     expect(parseRating('1e39')).toMatch(/not finite/);
+    // Number() reads these as 16, 1 and 7: not how a rating is written.
+    for (const s of ['0x10', '0b1', '0o7']) expect(parseRating(s), s).toMatch(/not a decimal number/);
+    expect(parseRating(' 4.5 ')).toBe(4.5);
+    expect(parseRating('2E1')).toBe(20);
   });
 });
 

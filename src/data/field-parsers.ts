@@ -23,7 +23,17 @@ export function parseRating(s: string): number | string {
   const r = Number(s);
   if (Number.isNaN(r)) return `rating ${JSON.stringify(s)} is not a number`;
   if (!Number.isFinite(Math.fround(r))) return `rating ${JSON.stringify(s)} is not finite`;
+  if (hasRadixPrefix(s)) return `rating ${JSON.stringify(s)} is not a decimal number`;
   return r;
+}
+
+/** True for 0x…, 0b…, 0o… (which Number() reads in another base): a letter other than e/E. */
+function hasRadixPrefix(s: string): boolean {
+  for (let j = 0; j < s.length; j++) {
+    const c = s.charCodeAt(j) | 0x20;
+    if (c === 0x78 || c === 0x62 || c === 0x6f) return true; // x, b, o in either case
+  }
+  return false;
 }
 
 // YYYY-MM-DD, optionally followed by T or space, hh:mm[:ss[.fff]], and Z or ±hh[:mm].
