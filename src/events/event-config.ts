@@ -41,21 +41,22 @@ export const DEFAULT_EVENT_WEIGHTS: Readonly<Record<string, number>> = Object.fr
 
 /**
  * The event configuration from `RTREC_EVENT_WEIGHTS` (comma-separated `type=weight` pairs) over the
- * defaults. @throws RTREC_ERR_CONFIG_INVALID naming the variable and the bad pair
+ * defaults; `source` names where `text` came from in errors (a flag, the variable).
+ * @throws RTREC_ERR_CONFIG_INVALID naming the source and the bad pair
  */
-export function loadEventConfig(text: string | undefined = process.env[EVENT_WEIGHTS_ENV]): EventConfig {
+export function loadEventConfig(text: string | undefined = process.env[EVENT_WEIGHTS_ENV], source: string = EVENT_WEIGHTS_ENV): EventConfig {
   const weights: Record<string, number> = { ...DEFAULT_EVENT_WEIGHTS };
   for (const pair of (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(pair);
     const weight = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isFinite(weight)) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${EVENT_WEIGHTS_ENV}: ${JSON.stringify(pair)} is not type=weight`);
-    if (!TYPE_NAME_RE.test(m[1])) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${EVENT_WEIGHTS_ENV}: event type ${JSON.stringify(m[1])} must be 1-32 lower-case letters, digits or _, starting with a letter`);
-    if (m[1] === RATING_TYPE) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${EVENT_WEIGHTS_ENV}: rating events weigh their value; leave rating out`);
+    if (!m || !Number.isFinite(weight)) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${source}: ${JSON.stringify(pair)} is not type=weight`);
+    if (!TYPE_NAME_RE.test(m[1])) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${source}: event type ${JSON.stringify(m[1])} must be 1-32 lower-case letters, digits or _, starting with a letter`);
+    if (m[1] === RATING_TYPE) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${source}: rating events weigh their value; leave rating out`);
     weights[m[1]] = weight;
   }
   const config = { weights };
   const first = [...Value.Errors(EventConfigSchema, config)][0];
-  if (first) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${EVENT_WEIGHTS_ENV}: ${first.instancePath.slice('/weights/'.length) || 'weights'} ${first.message}`);
+  if (first) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${source}: ${first.instancePath.slice('/weights/'.length) || 'weights'} ${first.message}`);
   return Object.freeze({ weights: Object.freeze(weights) });
 }
 

@@ -68,6 +68,7 @@ describe('rtrec events export', () => {
     // An impossible date is refused, not rolled into March.
     await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--since', '2026-02-30')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
     await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--types', 'rating,like')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID' });
+    await expect(cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--event-weights', 'view')).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: expect.stringMatching(/^--event-weights: "view" is not type=weight/) as string });
     const printed = await cli('events', 'export', '--store', storeUrl, '--out', join(dir, 'x.csv'), '--types', 'view', '--json');
     expect(JSON.parse(printed)).toMatchObject({ events: 2, rows: 1 });
   });

@@ -37,7 +37,7 @@ export function registerEventsCommand(program: Command): void {
     .option('--no-header', 'leave out the header row (to append to a base data file)')
     .option('--json', 'print JSON')
     .action(async (flags: ExportFlags) => {
-      const config = loadEventConfig(flags.eventWeights ?? process.env[EVENT_WEIGHTS_ENV]);
+      const config = flags.eventWeights === undefined ? loadEventConfig(process.env[EVENT_WEIGHTS_ENV]) : loadEventConfig(flags.eventWeights, '--event-weights');
       let sinceTs: number | undefined;
       if (flags.since !== undefined) {
         // Read as the data loader and POST /v1/events read times: UTC without a zone, no impossible dates.
