@@ -119,6 +119,12 @@ describe.skipIf(!haveBuild || !haveData)('rtrec CLI on MovieLens 100K', () => {
     expect(items).toHaveLength(10);
     expect(items).not.toContain('50');
     expect(items).not.toContain('181');
+    // A list of only unknown users is an error, not an empty file.
+    await writeFile(join(dir, 'strangers.txt'), 'nobody\nno-one\n');
+    const none = await rtrec('recommend', '--model', join(dir, 'combined'), '--users', join(dir, 'strangers.txt'), '--out', join(dir, 'none.csv'));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/RTREC_ERR_CONFIG_INVALID: none of the 2 users listed in .*strangers\.txt is known to the model \(e\.g\. "nobody"\)/);
+    expect(existsSync(join(dir, 'none.csv'))).toBe(false);
   });
 
   it('fails with a code, the path and exit 2 on a missing data file, leaving no model behind', async () => {

@@ -51,6 +51,9 @@ async function runRecommend(flags: RecommendFlags): Promise<void> {
       if (idx < 0) unknown++;
       else userIdxs.push(idx);
     }
+    if (userIdxs.length === 0 && ids.length > 0) {
+      throw new RecError('RTREC_ERR_CONFIG_INVALID', `none of the ${ids.length} users listed in ${flags.users} is known to the model (e.g. ${JSON.stringify(ids[0])}); nothing to recommend`);
+    }
   } else {
     userIdxs = Array.from({ length: model.numUsers }, (_, i) => i);
   }
