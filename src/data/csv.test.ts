@@ -84,6 +84,20 @@ describe('forEachRecord', () => {
     expect((err as Error).message).toContain(`${path}:3: unterminated quoted field`);
   });
 
+  it('names the line of a stray quote in a large file, and still joins quoted fields with doubled quotes', async () => {
+    const path = join(dir, 'stray.csv');
+    const rows = Array.from({ length: 60_000 }, (_, i) => `u${i},i${i},4`);
+    rows.splice(1, 0, 'u0,"i0,5');
+    await writeFile(path, `userId,itemId,rating\n${rows.join('\n')}\n`);
+    const err = await forEachRecord(path, () => undefined).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`${path}:3: unterminated quoted field`);
+    const ok = join(dir, 'doubled.csv');
+    await writeFile(ok, 'id,title\n1,"a ""b""\nc ""d"" e"\n2,x\n');
+    const seen: string[][] = [];
+    await forEachRecord(ok, (f) => seen.push([...f]));
+    expect(seen).toEqual([['id', 'title'], ['1', 'a "b"\nc "d" e'], ['2', 'x']]);
+  });
+
   it('splits without quoting when quoted is false', async () => {
     const path = join(dir, 'plain.tsv');
     await writeFile(path, 'a\t"b\nc\td\n');
