@@ -183,17 +183,30 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     const store = await open(await setup.freshUrl());
     for (let t = 1; t <= 4; t++) await publish(store, t);
     await store.activate(1);
-    const res = await store.prune(2);
+    // Every version was active moments ago; the grace period has its own test.
+    const res = await store.prune(2, { retiredGraceMs: 0 });
     expect(res.deleted).toEqual([2]);
     expect(res.kept).toEqual([1, 3, 4]);
     expect((await store.listVersions()).map((r) => r.version)).toEqual([1, 3, 4]);
     await expectCode(store.getUserRecs(2, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
     expect(await store.getUserRecs(1, 'user-0')).toEqual(versionData(1, 12).users[0].ranked);
-    const res1 = await store.prune(1);
+    const res1 = await store.prune(1, { retiredGraceMs: 0 });
     expect(res1.deleted).toEqual([3]);
     expect(res1.kept).toEqual([1, 4]);
     expect(await store.activeVersion()).toBe(1);
     for (const keep of [0, -1, 1.5]) await expectCode(store.prune(keep), 'RTREC_ERR_CONFIG_INVALID');
+  });
+
+  it('keeps a version that was active moments ago through prunes (servers may still write into it), for a grace period', async () => {
+    const store = await open(await setup.freshUrl());
+    for (let t = 1; t <= 3; t++) await publish(store, t);
+    await store.activate(2);
+    expect((await store.getVersion(3))?.retiredAt).toBeGreaterThan(Date.now() - 60_000);
+    expect((await store.getVersion(1))?.retiredAt).toBeGreaterThan(Date.now() - 60_000);
+    // 3 is the newest, 2 active; 1 stopped being active a moment ago: kept.
+    expect(await store.prune(1)).toEqual({ deleted: [], kept: [1, 2, 3] });
+    expect(await store.prune(1, { retiredGraceMs: 0 })).toEqual({ deleted: [1], kept: [2, 3] });
+    await expectCode(store.prune(1, { retiredGraceMs: -1 }), 'RTREC_ERR_CONFIG_INVALID');
   });
 
   it('logs events once per eventId, durable across reopening and untouched by publishes and prunes', async () => {

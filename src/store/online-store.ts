@@ -86,7 +86,21 @@ export interface VersionRecord {
   readonly meta: PublishMeta;
   /** Why a version failed. */
   readonly error?: string;
+  /**
+   * When another version last took its place as the active one, ms since the epoch. Servers switch
+   * within their refresh interval and may write events' lists into it until then, so prune keeps it
+   * for a grace period (PruneOptions).
+   */
+  readonly retiredAt?: number;
 }
+
+export interface PruneOptions {
+  /** Versions retired (no longer active) less than this long ago (ms) are kept. Default DEFAULT_RETIRED_GRACE_MS. */
+  readonly retiredGraceMs?: number;
+}
+
+/** Longer than the longest refresh interval a server can be configured with (60 s). */
+export const DEFAULT_RETIRED_GRACE_MS = 120_000;
 
 export interface BeginOptions {
   /** Expected entries per collection, so a backend can size its layout (e.g. shard counts). */
@@ -148,8 +162,11 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * @throws RTREC_ERR_STORE_NO_ACTIVE_VERSION, RTREC_ERR_STORE_VERSION_NOT_FOUND when there is none
    */
   rollback(): Promise<{ from: number; to: number }>;
-  /** Keeps the newest `keep` (≥ 1) ready versions and the active one; deletes every other version. */
-  prune(keep: number): Promise<PruneResult>;
+  /**
+   * Keeps the newest `keep` (≥ 1) ready versions, the active one, and those retired within the
+   * grace period (see VersionRecord.retiredAt); deletes every other version.
+   */
+  prune(keep: number, options?: PruneOptions): Promise<PruneResult>;
   /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers. */
   cleanup(): Promise<number[]>;
 

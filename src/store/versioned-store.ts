@@ -14,6 +14,8 @@ import {
   type Catalog,
   type ItemFields,
   type OnlineStore,
+  DEFAULT_RETIRED_GRACE_MS,
+  type PruneOptions,
   type PruneResult,
   type StoredList,
   type SubjectList,
@@ -88,13 +90,22 @@ export class VersionedStore implements OnlineStore {
   }
 
   async activate(version: number): Promise<VersionRecord> {
+    const previous = await this.#backend.readActive();
     const res = await this.#backend.setActive(version);
     if (res === 'missing') throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no version ${version} in ${this.description}`);
     const record = await this.#backend.readVersion(version);
     if (res === 'not-ready' || !record) {
       throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is ${record?.status ?? 'gone'}, only a ready version can be activated`);
     }
+    if (previous !== null && previous !== version) await this.#markRetired(previous);
     return record;
+  }
+
+  /** Stamps retiredAt on a version that just stopped being active (only if it is ready and inactive). */
+  async #markRetired(version: number): Promise<void> {
+    const record = await this.#backend.readVersion(version);
+    if (record?.status !== 'ready') return;
+    await this.#backend.updateVersion({ ...record, retiredAt: Date.now() }, ['ready'], true);
   }
 
   async rollback(): Promise<{ from: number; to: number }> {
@@ -107,15 +118,21 @@ export class VersionedStore implements OnlineStore {
     return { from: active, to: target.version };
   }
 
-  async prune(keep: number): Promise<PruneResult> {
+  async prune(keep: number, options: PruneOptions = {}): Promise<PruneResult> {
     // At least 1: a publish marks its version ready, then activates it; keeping 0 ready versions
     // would delete a version caught between the two (its publish then fails).
     if (!Number.isInteger(keep) || keep < 1) throw new RecError('RTREC_ERR_CONFIG_INVALID', `prune keeps a whole number >= 1 of ready versions, got ${keep}`);
+    const graceMs = options.retiredGraceMs ?? DEFAULT_RETIRED_GRACE_MS;
+    if (!(graceMs >= 0)) throw new RecError('RTREC_ERR_CONFIG_INVALID', `prune's grace for retired versions must be >= 0 ms, got ${graceMs}`);
     const cleaned = await this.cleanup();
     const active = await this.activeVersion();
     const ready = (await this.listVersions()).filter((r) => r.status === 'ready').reverse();
     const kept = new Set(ready.slice(0, keep).map((r) => r.version));
     if (active !== null) kept.add(active);
+    // A version retired moments ago may still be written into by servers not yet switched away:
+    // deleting it now would leave those writes behind as data no record points to.
+    const now = Date.now();
+    for (const r of ready) if (r.retiredAt !== undefined && now - r.retiredAt < graceMs) kept.add(r.version);
     const deleted = [...cleaned];
     for (const record of ready) {
       if (kept.has(record.version)) continue;
