@@ -92,8 +92,10 @@ describe('rtrec split', () => {
     const e1 = await runError('--data', data, '--strategy', 'random', '--n', '2', '--out', out);
     expect(e1.code).toBe('RTREC_ERR_CONFIG_INVALID');
     expect(e1.message).toMatch(/--n does not apply to --strategy random/);
-    const e2 = await runError('--data', data, '--strategy', 'stratified', '--ratio', '1', '--out', out);
-    expect(e2.code).toBe('RTREC_ERR_SPLIT_INVALID');
+    // Refused as a flag, before the data is read.
+    const e2 = await runError('--data', join(dir, 'not-read.csv'), '--strategy', 'stratified', '--ratio', '1', '--out', out);
+    expect(e2.code).toBe('RTREC_ERR_CONFIG_INVALID');
+    expect(e2.message).toMatch(/--ratio is the train fraction and must be strictly between 0 and 1, got "1"/);
     const noTime = join(dir, 'no-time.csv');
     await writeFile(noTime, 'userId,itemId\na,x\na,y\n');
     const e3 = await runError('--data', noTime, '--strategy', 'chronological', '--out', out);

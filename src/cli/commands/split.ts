@@ -46,7 +46,7 @@ export function registerSplitCommand(program: Command): void {
     .requiredOption('--data <path>', 'data folder (MovieLens) or interactions file (CSV/TSV/JSONL)')
     .requiredOption('--strategy <strategy>', `split strategy: ${SPLIT_STRATEGIES.join(', ')}`, parseChoice('--strategy', SPLIT_STRATEGIES))
     .option('--by <key>', 'group by user or item (stratified, chronological; default user)', parseChoice('--by', SPLIT_BY))
-    .option('--ratio <fraction>', `train fraction, overall (random) or per group (stratified, chronological); default ${DEFAULT_SPLIT_RATIO}`, parseNumberOption('--ratio', 0, 1))
+    .option('--ratio <fraction>', `train fraction, overall (random) or per group (stratified, chronological); default ${DEFAULT_SPLIT_RATIO}`, parseOpenFraction('--ratio'))
     .option('--n <count>', 'latest interactions per user to hold out (leave-last-n-out; default 1)', parseIntOption('--n', 1))
     .option('--min-rating <count>', 'drop users (or items, with --by item) with fewer interactions first (stratified, chronological; default 1)', parseIntOption('--min-rating', 1))
     .option('--seed <n>', `random seed (random, stratified; default ${DEFAULT_SEED})`, parseIntOption('--seed', 0, 2 ** 32 - 1))
@@ -118,6 +118,16 @@ function splitOptionsFrom(flags: SplitFlags): SplitOptions {
   if (allowed.includes('minRating')) options.minRating = flags.minRating ?? 1;
   if (allowed.includes('n')) options.n = flags.n ?? 1;
   return options;
+}
+
+/** A fraction strictly between 0 and 1, checked before any data is read. */
+function parseOpenFraction(flag: string): (value: string) => number {
+  const inRange = parseNumberOption(flag, 0, 1);
+  return (value) => {
+    const n = inRange(value);
+    if (n === 0 || n === 1) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${flag} is the train fraction and must be strictly between 0 and 1, got ${JSON.stringify(value)}`);
+    return n;
+  };
 }
 
 /**
