@@ -10,6 +10,7 @@
  */
 import type { Ranked } from '../models/recommender.js';
 import type { EventLog, ItemCounters } from './event-log.js';
+import type { WriterIdentity } from './writer-identity.js';
 
 /** What one version holds, by collection. */
 export const COLLECTIONS = {
@@ -78,7 +79,7 @@ export interface VersionRecord {
   /** sha256 (hex) over a sample of the written entries, checked by reading them back. */
   readonly checksum?: string;
   /** Who is writing it: a writing version whose writer is gone is removed by the next publish. */
-  readonly writer: { readonly host: string; readonly pid: number };
+  readonly writer: WriterIdentity;
   /** Last sign of life of the writer, ms since the epoch. */
   readonly heartbeatAt: number;
   /** Backend-specific placement of the data (e.g. Redis hash shard counts); opaque to callers. */

@@ -4,7 +4,6 @@
  * A writing version is abandoned when its writer process is gone (same host, pid not alive) or its
  * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish.
  */
-import { hostname } from 'node:os';
 import { RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
 import {
@@ -26,6 +25,7 @@ import type { AppendOptions, AppendResult, ItemCounter, NewEvent, ScanOptions, S
 import { decodeCatalogEntry, decodeRanked, encodeRanked, encodes } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
 import { BackendVersionWriter } from './version-writer.js';
+import { ownWriterIdentity, writerGone } from './writer-identity.js';
 
 export interface VersionedStoreOptions {
   /** A writing version whose heartbeat is older than this (ms) counts as abandoned. Default 60 s. */
@@ -78,7 +78,7 @@ export class VersionedStore implements OnlineStore {
       version,
       status: 'writing',
       createdAt: new Date(now).toISOString(),
-      writer: { host: hostname(), pid: process.pid },
+      writer: ownWriterIdentity(),
       heartbeatAt: now,
       layout,
       meta: options.meta ?? {},
@@ -268,9 +268,7 @@ export class VersionedStore implements OnlineStore {
 
   #abandoned(record: VersionRecord): boolean {
     if (Date.now() - record.heartbeatAt > this.#staleWriterMs) return true;
-    if (record.writer.host !== hostname()) return false;
-    if (record.writer.pid === process.pid) return false;
-    return !pidAlive(record.writer.pid);
+    return writerGone(record.writer, ownWriterIdentity(), pidAlive) ?? false;
   }
 
   async #discard(record: VersionRecord, reason: string): Promise<void> {
