@@ -179,6 +179,16 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect(await store.activeVersion()).toBe(1);
   });
 
+  it('rolls back to the version active before, not to one rolled back from', async () => {
+    const store = await open(await setup.freshUrl());
+    for (let t = 1; t <= 3; t++) await publish(store, t);
+    expect(await store.rollback()).toEqual({ from: 3, to: 2 });
+    await publish(store, 4);
+    // 3 was rolled away from; 2 served until 4 came.
+    expect(await store.rollback()).toEqual({ from: 4, to: 2 });
+    expect(await store.rollback()).toEqual({ from: 2, to: 1 });
+  });
+
   it('prunes all but the newest N ready versions, never the active one', async () => {
     const store = await open(await setup.freshUrl());
     for (let t = 1; t <= 4; t++) await publish(store, t);

@@ -159,7 +159,8 @@ export interface OnlineStore extends EventLog, ItemCounters {
   /** @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY */
   activate(version: number): Promise<VersionRecord>;
   /**
-   * Activates the newest ready version older than the active one.
+   * Activates the version that was active before the current one, among the ready versions older
+   * than it (latest retiredAt; never-active ones last, newest first).
    * @throws RTREC_ERR_STORE_NO_ACTIVE_VERSION, RTREC_ERR_STORE_VERSION_NOT_FOUND when there is none
    */
   rollback(): Promise<{ from: number; to: number }>;

@@ -111,8 +111,11 @@ export class VersionedStore implements OnlineStore {
   async rollback(): Promise<{ from: number; to: number }> {
     const active = await this.activeVersion();
     if (active === null) throw new RecError('RTREC_ERR_STORE_NO_ACTIVE_VERSION', `nothing to roll back: ${this.description} has no active version`);
+    // The version active before (the latest retired), among the older ready ones: after rolling
+    // back from a bad version and publishing again, a rollback returns to the good one, not to the
+    // bad one. Versions never active (or retired before retiredAt was recorded) come last, newest first.
     const older = (await this.listVersions()).filter((r) => r.status === 'ready' && r.version < active);
-    const target = older.at(-1);
+    const target = older.reduce<VersionRecord | undefined>((best, r) => (!best || (r.retiredAt ?? -1) > (best.retiredAt ?? -1) || ((r.retiredAt ?? -1) === (best.retiredAt ?? -1) && r.version > best.version) ? r : best), undefined);
     if (!target) throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no ready version older than the active version ${active} to roll back to`);
     await this.activate(target.version);
     return { from: active, to: target.version };

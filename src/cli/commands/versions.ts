@@ -43,7 +43,7 @@ export function registerVersionsCommand(program: Command): void {
     });
   versions
     .command('rollback')
-    .description('Activate the newest ready version older than the active one')
+    .description('Activate the version that was active before the current one (among older ready versions)')
     .option('--store <url>', STORE_HELP)
     .option('--json', 'print JSON')
     .action(async (flags: StoreFlags) => {

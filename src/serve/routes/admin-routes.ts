@@ -34,7 +34,7 @@ export function registerAdminRoutes(app: RtrecApp, deps: RouteDeps): void {
 
   app.post('/v1/admin/versions/rollback', {
     config: { access: 'admin' },
-    schema: { summary: 'Activate the newest ready version older than the active one', tags: ['admin'], security, querystring: EmptyQuerySchema, response: { 200: ActivatedSchema, ...errors } },
+    schema: { summary: 'Activate the version that was active before the current one (among older ready versions)', tags: ['admin'], security, querystring: EmptyQuerySchema, response: { 200: ActivatedSchema, ...errors } },
   }, async () => {
     const { from, to } = await store.rollback();
     await watcher.refresh();
