@@ -115,7 +115,7 @@ export class VersionedStore implements OnlineStore {
     // back from a bad version and publishing again, a rollback returns to the good one, not to the
     // bad one. Versions never active (or retired before retiredAt was recorded) come last, newest first.
     const older = (await this.listVersions()).filter((r) => r.status === 'ready' && r.version < active);
-    const target = older.reduce<VersionRecord | undefined>((best, r) => (!best || (r.retiredAt ?? -1) > (best.retiredAt ?? -1) || ((r.retiredAt ?? -1) === (best.retiredAt ?? -1) && r.version > best.version) ? r : best), undefined);
+    const target = older.sort(byRecentlyActive)[0];
     if (!target) throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `no ready version older than the active version ${active} to roll back to`);
     await this.activate(target.version);
     return { from: active, to: target.version };
@@ -293,6 +293,11 @@ export class VersionedStore implements OnlineStore {
     await this.#backend.deleteData(record);
     return (await this.#backend.removeVersion(record.version)) === 'ok';
   }
+}
+
+/** Most recently retired first; versions never retired after them, newest first. */
+function byRecentlyActive(a: VersionRecord, b: VersionRecord): number {
+  return (b.retiredAt ?? -1) - (a.retiredAt ?? -1) || b.version - a.version;
 }
 
 function pidAlive(pid: number): boolean {
