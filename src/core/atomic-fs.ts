@@ -3,7 +3,7 @@
  * temporary name beside the target and renamed into place only when complete.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecError } from './errors.js';
 
@@ -34,6 +34,38 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** How checkReplaceableFolder names a folder and what it may hold. */
+export interface ReplaceableFolder {
+  /** The folder as the message names it, e.g. `--out models/x`. */
+  readonly what: string;
+  /** The entries that are not the writer's own (an empty result: the folder may be replaced). */
+  readonly foreign: (entries: readonly string[]) => readonly string[];
+  /** What foreign entries are called in the message, e.g. "other files". */
+  readonly described: string;
+  /** What to give instead. */
+  readonly advice: string;
+}
+
+/**
+ * Refuses a `dir` that writeDirAtomic would destroy: it replaces a folder as a whole, so a folder
+ * holding someone else's files must not be given. A missing folder is fine; a file is not.
+ * @throws RTREC_ERR_CONFIG_INVALID
+ */
+export async function checkReplaceableFolder(dir: string, folder: ReplaceableFolder): Promise<void> {
+  let entries: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${folder.what} is a file; give a folder`);
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const foreign = folder.foreign(entries);
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? ', …' : '');
+  throw new RecError('RTREC_ERR_CONFIG_INVALID', `${folder.what} holds ${folder.described} (${shown}); it is replaced as a whole, so give ${folder.advice}`);
 }
 
 /**

@@ -5,12 +5,12 @@
  * against the manifest and never touches the training data.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsrMatrix } from '../core/csr.js';
 import { RecError } from '../core/errors.js';
 import { IdMap } from '../core/ids.js';
-import { writeDirAtomic } from '../core/atomic-fs.js';
+import { checkReplaceableFolder, writeDirAtomic } from '../core/atomic-fs.js';
 import type { ItemMetadata } from '../data/interactions.js';
 import { MANIFEST_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, type ArrayDType, type ArrayEntry, type ModelManifest } from './manifest.js';
 import { getFactory } from './registry.js';
@@ -44,18 +44,13 @@ async function writeArray(dir: string, name: string, arr: NumericArray): Promise
  * Commands call it before their long work; `what` names the folder in the message (e.g. the flag).
  * @throws RTREC_ERR_CONFIG_INVALID
  */
-export async function checkModelFolderReplaceable(dir: string, what = dir): Promise<void> {
-  let entries: string[];
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new RecError('RTREC_ERR_CONFIG_INVALID', `${what} is a file; give a folder for the model`);
-    entries = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (entries.length === 0 || entries.includes(MANIFEST_FILE)) return;
-  const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
-  throw new RecError('RTREC_ERR_CONFIG_INVALID', `${what} holds files that are not a model's (${shown}); a model folder is replaced as a whole, so give a new or empty folder, or a model folder`);
+export function checkModelFolderReplaceable(dir: string, what = dir): Promise<void> {
+  return checkReplaceableFolder(dir, {
+    what,
+    foreign: (entries) => (entries.includes(MANIFEST_FILE) ? [] : entries),
+    described: "files that are not a model's",
+    advice: 'a new or empty folder, or a model folder',
+  });
 }
 
 /** Writes `model` to `dir` atomically: its info plus the array files and their checksums. */

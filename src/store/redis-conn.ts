@@ -68,7 +68,6 @@ export function parseRedisUrl(url: string): RedisTarget {
   const hostList = hosts.split(',').filter((h) => h !== '');
   for (const h of hostList) checkHost(url, h);
   const authPart = auth === undefined ? '' : `${auth}@`;
-  const shown = auth === undefined ? '' : redactUrl(`redis://${auth}@`).slice('redis://'.length);
   if (scheme === 'redis+cluster') {
     if (db !== undefined) throw invalid(url, 'a cluster has only database 0; leave out the /db part');
     if (hostList.length === 0) throw invalid(url, 'name at least one cluster node');
@@ -76,7 +75,7 @@ export function parseRedisUrl(url: string): RedisTarget {
       kind: 'cluster',
       urls: hostList.map((h) => `redis://${authPart}${h}`),
       prefix,
-      description: `redis+cluster://${shown}${hostList.join(',')}${query ? `?${query}` : ''}`,
+      description: redactUrl(`redis+cluster://${authPart}${hostList.join(',')}${query ? `?${query}` : ''}`),
     };
   }
   if (hostList.length !== 1) throw invalid(url, 'a single-server URL names exactly one host (use redis+cluster:// for several)');
@@ -84,7 +83,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     kind: 'single',
     urls: [`${scheme}://${authPart}${hostList[0]}${db ?? ''}`],
     prefix,
-    description: `${scheme}://${shown}${hostList[0]}${db ?? ''}${query ? `?${query}` : ''}`,
+    description: redactUrl(`${scheme}://${authPart}${hostList[0]}${db ?? ''}${query ? `?${query}` : ''}`),
   };
 }
 

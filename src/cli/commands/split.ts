@@ -2,10 +2,9 @@
  * @module `rtrec split`: load a data set, split it into train and test with one of the split
  * strategies, and write `train.csv` and `test.csv` (canonical CSV) into a folder — both or neither.
  */
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { writeDirAtomic } from '../../core/atomic-fs.js';
+import { checkReplaceableFolder, writeDirAtomic } from '../../core/atomic-fs.js';
 import { RecError } from '../../core/errors.js';
 import { createProgress, progressEnabledByDefault } from '../../core/progress.js';
 import { DEFAULT_SEED } from '../../core/rng.js';
@@ -134,19 +133,13 @@ function parseOpenFraction(flag: string): (value: string) => number {
  * The output folder is replaced as a whole (that is what makes the write atomic), so refuse a folder
  * that holds anything besides a previous split's files rather than delete someone's data.
  */
-async function checkOutputFolder(out: string): Promise<void> {
-  let entries: string[];
-  try {
-    if (!(await stat(out)).isDirectory()) throw new RecError('RTREC_ERR_CONFIG_INVALID', `--out ${out} is a file; give a folder`);
-    entries = await readdir(out);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  const foreign = entries.filter((e) => !(OUTPUT_FILES as readonly string[]).includes(e));
-  if (foreign.length > 0) {
-    throw new RecError('RTREC_ERR_CONFIG_INVALID', `--out ${out} holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); it is replaced as a whole, so give a new or empty folder`);
-  }
+function checkOutputFolder(out: string): Promise<void> {
+  return checkReplaceableFolder(out, {
+    what: `--out ${out}`,
+    foreign: (entries) => entries.filter((e) => !(OUTPUT_FILES as readonly string[]).includes(e)),
+    described: 'other files',
+    advice: 'a new or empty folder',
+  });
 }
 
 function describe(o: SplitOptions): string {
