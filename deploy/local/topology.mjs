@@ -219,7 +219,7 @@ async function startInstances(state, taken, count) {
   for (let i = 0; i < count; i++) {
     const port = await freePort(taken);
     const pid = daemon(`serve-${port}`, process.execPath, [
-      RTREC, 'serve', '--store', state.redis.url, '--host', HOST, '--port', String(port), '--model-dir', state.modelDir, '--log-level', 'warn', '--trust-proxy',
+      RTREC, 'serve', '--store', state.redis.url, '--host', HOST, '--port', String(port), '--model-dir', state.modelDir, '--log-level', 'warn', '--trust-proxy', 'loopback',
     ], state.stateDir, { RTREC_API_KEYS: LOCAL_API_KEY });
     state.instances.push({ port, pid, url: `http://${HOST}:${port}` });
   }

@@ -118,6 +118,18 @@ describe('rate limiting', () => {
     expect((await fx.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await fx.close();
   });
+  it('behind a trusted proxy, limits the address the proxy saw: a forged X-Forwarded-For gets no fresh bucket', async () => {
+    for (const trustProxy of ['10.0.0.5', '10.0.0.0/8', 'uniquelocal']) {
+      const fx = await serveFixture(models.slice(0, 1), { config: { rateLimitRps: 0.5, rateLimitBurst: 1, trustProxy } });
+      // The proxy (10.0.0.5) appends the address it saw (203.0.113.7) to whatever the client sent.
+      const via = (forged: string, seen: string) =>
+        fx.app.inject({ method: 'GET', url: '/v1/popular', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': `${forged}, ${seen}` } });
+      expect((await via('198.51.100.1', '203.0.113.7')).statusCode).toBe(200);
+      expect((await via('198.51.100.2', '203.0.113.7')).statusCode).toBe(429);
+      expect((await via('198.51.100.2', '203.0.113.8')).statusCode).toBe(200);
+      await fx.close();
+    }
+  });
 });
 
 describe('OpenAPI document', () => {

@@ -25,6 +25,7 @@ import { registerErrorHandling, toErrorReply } from './plugins/error-handling.js
 import { registerMetrics } from './plugins/metrics.js';
 import { RecService } from './rec-service.js';
 import { createRequestIds } from './request-ids.js';
+import { parseTrustProxy } from './trust-proxy.js';
 import { createFastLane, fastLaneApplies, type FastLane, type RequestHandler } from './fast-lane.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
@@ -108,7 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     ...logging,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: parseTrustProxy(config.trustProxy),
     // Ids may be 256 bytes, i.e. up to 768 characters percent-encoded; longer ones reach validation.
     routerOptions: { maxParamLength: 4096 },
     requestIdHeader: false,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV, ServeConfigSchema, flagOf, loadServeConfig } from './config.js';
+import { parseTrustProxy } from './trust-proxy.js';
 
 describe('loadServeConfig', () => {
   it('uses the schema defaults when nothing is set', () => {
@@ -21,7 +22,7 @@ describe('loadServeConfig', () => {
   it('names the variable or flag at fault, without echoing API keys', () => {
     expect(() => loadServeConfig({ env: { RTREC_PORT: '70000' } })).toThrow(/RTREC_PORT/);
     expect(() => loadServeConfig({ env: {}, flags: { port: 'http' } })).toThrow(/--port must be a number/);
-    expect(() => loadServeConfig({ env: { RTREC_TRUST_PROXY: 'maybe' } })).toThrow(/RTREC_TRUST_PROXY must be true or false/);
+    expect(() => loadServeConfig({ env: { RTREC_TRUST_PROXY: 'maybe' } })).toThrow(/RTREC_TRUST_PROXY: expected false, or comma-separated addresses/);
     expect(() => loadServeConfig({ env: { RTREC_LOG_LEVEL: 'loud' } })).toThrow(/RTREC_LOG_LEVEL/);
     expect(() => loadServeConfig({ env: { RTREC_WORKERS: '0' } })).toThrow(expect.objectContaining({ code: 'RTREC_ERR_CONFIG_INVALID' }));
     let message = '';
@@ -39,6 +40,17 @@ describe('loadServeConfig', () => {
     expect(Object.keys(CONFIG_ENV).sort()).toEqual(Object.keys(ServeConfigSchema.properties).sort());
     for (const v of Object.values(CONFIG_ENV)) expect(v).toMatch(/^RTREC_[A-Z_]+$/);
     expect(flagOf('rateLimitRps')).toBe('--rate-limit-rps');
+  });
+
+  it('reads which proxies to trust, by address only: never every hop or a hop count', () => {
+    expect(parseTrustProxy(loadServeConfig({ env: {} }).trustProxy)).toBe(false);
+    expect(parseTrustProxy(loadServeConfig({ env: { RTREC_TRUST_PROXY: 'off' } }).trustProxy)).toBe(false);
+    expect(parseTrustProxy(loadServeConfig({ env: { RTREC_TRUST_PROXY: 'Loopback' } }).trustProxy)).toEqual(['loopback']);
+    expect(parseTrustProxy(' 10.0.0.0/8, 127.0.0.1 ,uniquelocal,fd00::/8')).toEqual(['10.0.0.0/8', '127.0.0.1', 'uniquelocal', 'fd00::/8']);
+    expect(() => loadServeConfig({ env: { RTREC_TRUST_PROXY: 'true' } })).toThrow(/RTREC_TRUST_PROXY: .*"true" would believe addresses a client sends itself.*loopback.*uniquelocal/);
+    expect(() => loadServeConfig({ env: {}, flags: { trustProxy: '2' } })).toThrow(/--trust-proxy: .*"2" would believe/);
+    expect(() => loadServeConfig({ env: {}, flags: { trustProxy: '10.0.0.0/33' } })).toThrow(/--trust-proxy: .*"10.0.0.0\/33" is none of these/);
+    expect(() => loadServeConfig({ env: { RTREC_TRUST_PROXY: '10.0.0.1,' } })).toThrow(/RTREC_TRUST_PROXY: .*"" is none of these/);
   });
 
   it('reads the model folder and event weights, and names RTREC_EVENT_WEIGHTS when they are malformed', () => {

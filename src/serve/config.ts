@@ -8,6 +8,7 @@ import { Value } from 'typebox/value';
 import { RecError } from '../core/errors.js';
 import { loadEventConfig } from '../events/event-config.js';
 import { DEFAULT_STORE_URL } from '../store/open-store.js';
+import { parseTrustProxy } from './trust-proxy.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -27,7 +28,11 @@ export const ServeConfigSchema = Type.Object(
     answerCacheSize: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 10_000, description: 'Recent answers kept in memory (slots of a direct-mapped table): reused while the list read for an id is unchanged, and served while the store is unreachable. Each holds a list and one rendered answer (about 2 KB at k = 10).' }),
     logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
     shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 10_000, description: 'On SIGTERM, longest wait for in-flight requests before exiting, in ms.' }),
-    trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (behind a reverse proxy).' }),
+    trustProxy: Type.String({
+      default: 'false',
+      description:
+        'Proxies in front whose X-Forwarded-For entries are believed, for the client address of rate limits and logs: comma-separated addresses or CIDR ranges, or loopback, linklocal, uniquelocal (private networks); false: none. Never every hop, nor a hop count: a client could pick its own address.',
+    }),
     modelDir: Type.String({ default: '', description: 'Model folder of the published model, for real-time updates from POST /v1/events (empty: events are logged only).' }),
     popularityHalfLifeHours: Type.Number({
       exclusiveMinimum: 0,
@@ -116,6 +121,11 @@ export function loadServeConfig(options: { env?: NodeJS.ProcessEnv; flags?: Part
   const result = config as ServeConfig;
   if (result.requireKeyForReads && result.apiKeys.length === 0) {
     throw new RecError('RTREC_ERR_CONFIG_INVALID', `${sourceOf.requireKeyForReads ?? 'requireKeyForReads'} is on but no API key is configured (${CONFIG_ENV.apiKeys})`);
+  }
+  try {
+    parseTrustProxy(result.trustProxy);
+  } catch (err) {
+    throw new RecError('RTREC_ERR_CONFIG_INVALID', `${sourceOf.trustProxy ?? 'trustProxy'}: ${(err as Error).message}`, { cause: err });
   }
   try {
     loadEventConfig(result.eventWeights);
