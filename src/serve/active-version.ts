@@ -9,7 +9,7 @@ import { RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
 import type { Catalog, ItemFields, OnlineStore, VersionRecord } from '../store/online-store.js';
 
-/** Distinct genre masks kept per snapshot (genres outside are computed per request). */
+/** Genre masks kept per snapshot (others are built per request from the genre index). */
 const MAX_CACHED_GENRES = 256;
 const GENRE_FIELDS = ['genres', 'genre'];
 
@@ -20,6 +20,10 @@ export class VersionSnapshot {
   readonly itemIndex: ReadonlyMap<string, number>;
   readonly popular: Ranked;
   readonly #genreMasks = new Map<string, Uint8Array>();
+  /** Items of each genre (lower-cased), built on the first genre query. */
+  #genreItems?: Map<string, number[]>;
+  /** The mask of a genre no item has: all zeros. */
+  #noGenre?: Uint8Array;
   /** JSON text of each item's id and metadata around its score, built on first use (see answer-json.ts). */
   readonly #heads: (string | undefined)[] = [];
   readonly #tails: (string | undefined)[] = [];
@@ -32,15 +36,21 @@ export class VersionSnapshot {
     this.itemIndex = new Map(catalog.ids.map((id, idx) => [id, idx]));
   }
 
-  /** 1 for items whose `genres` (or `genre`) metadata contains `genre`, case-insensitively. */
+  /**
+   * 1 for items whose `genres` (or `genre`) metadata contains `genre`, case-insensitively. The
+   * catalogue is scanned once, into an index of the genres it has: a genre no item has costs a
+   * lookup, so made-up genres can neither push real ones out of the cache nor make each request
+   * scan the catalogue.
+   */
   genreMask(genre: string): Uint8Array {
     const key = genre.toLowerCase();
     const cached = this.#genreMasks.get(key);
     if (cached) return cached;
-    const mask = new Uint8Array(this.catalog.ids.length);
-    this.catalog.metadata.forEach((m, idx) => {
-      if (m && hasGenre(m, key)) mask[idx] = 1;
-    });
+    const n = this.catalog.ids.length;
+    const items = (this.#genreItems ??= indexGenres(this.catalog.metadata)).get(key);
+    if (!items) return (this.#noGenre ??= new Uint8Array(n));
+    const mask = new Uint8Array(n);
+    for (const idx of items) mask[idx] = 1;
     if (this.#genreMasks.size < MAX_CACHED_GENRES) this.#genreMasks.set(key, mask);
     return mask;
   }
@@ -74,14 +84,24 @@ function flatString(s: string): string {
 
 const RESERVED_FIELDS = new Set(['itemId', 'score', 'rank', 'modelVersion']);
 
-function hasGenre(meta: ItemFields, genreLower: string): boolean {
-  for (const field of GENRE_FIELDS) {
-    const v = meta[field];
-    if (v === undefined) continue;
-    const list = typeof v === 'string' ? v.split(/[|,]/) : v;
-    if (list.some((g) => g.trim().toLowerCase() === genreLower)) return true;
-  }
-  return false;
+/** Lower-cased genre → indices of the items listing it in their `genres` or `genre` field. */
+function indexGenres(metadata: readonly (ItemFields | null)[]): Map<string, number[]> {
+  const index = new Map<string, number[]>();
+  metadata.forEach((meta, idx) => {
+    if (!meta) return;
+    const genres = new Set<string>();
+    for (const field of GENRE_FIELDS) {
+      const v = meta[field];
+      if (v === undefined) continue;
+      for (const g of typeof v === 'string' ? v.split(/[|,]/) : v) genres.add(g.trim().toLowerCase());
+    }
+    for (const g of genres) {
+      const items = index.get(g);
+      if (items) items.push(idx);
+      else index.set(g, [idx]);
+    }
+  });
+  return index;
 }
 
 /** Reads everything a server keeps in memory for `version`. */
