@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +119,32 @@ describe('rtrec serve process', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('in one process, a second signal while draining does not cut the drain short', async () => {
+    const js = await transpileForChild(join(import.meta.dirname, 'test-support/serve-child.ts'));
+    const port = await freePort();
+    const child = spawnServe(js, ['--port', String(port)], { RTREC_STORE: tmp.url, RTREC_LOG_LEVEL: 'info' });
+    await waitForLine(child, /rtrec serving/);
+    // A request in flight: its body is only half sent, so the drain waits for it.
+    const body = JSON.stringify({ userIds: ['u1'] });
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString();
+    });
+    socket.write(`POST /v1/recommendations:batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const exited = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+    child.kill('SIGTERM');
+    await waitForLine(child, /shutting down/);
+    // As Ctrl-C to the process group, or systemd signalling every process, would.
+    child.kill('SIGINT');
+    await waitForLine(child, /already shutting down/);
+    socket.end(body.slice(5));
+    expect(await exited).toEqual([0, null]);
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('refuses a bad configuration with a clear error', async () => {

@@ -68,7 +68,7 @@ export async function runServe(config: Readonly<ServeConfig>): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, log);
   const server = await startServer(config);
   server.app.log.info({ address: server.address, store: redactUrl(config.store), pid: process.pid }, 'rtrec serving');
-  await untilSignal();
+  await untilSignal((sig) => server.app.log.info({ signal: sig }, 'already shutting down; signal ignored while in-flight requests drain'));
   server.app.log.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
   const forced = setTimeout(() => {
     server.app.log.error('in-flight requests did not finish in time; exiting');
@@ -83,12 +83,21 @@ export async function runServe(config: Readonly<ServeConfig>): Promise<void> {
   cluster.worker?.disconnect();
 }
 
-/** Resolves on SIGTERM/SIGINT, or (in a cluster worker) when the primary goes away. */
-function untilSignal(): Promise<string> {
+/**
+ * Resolves on SIGTERM/SIGINT, or (in a cluster worker) when the primary goes away. The handlers stay
+ * installed: removing them would restore the default action, and a second signal would then end the
+ * process in the middle of draining — as happens to every worker when Ctrl-C signals the whole
+ * process group and the primary then sends its SIGTERM. The drain is bounded by its own timeout.
+ */
+function untilSignal(onRepeat?: (sig: string) => void): Promise<string> {
   return new Promise((resolve) => {
+    let received = false;
     const on = (sig: string) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
+      if (received) {
+        onRepeat?.(sig);
+        return;
+      }
+      received = true;
       resolve(sig);
     };
     process.on('SIGTERM', on);
@@ -177,7 +186,7 @@ async function runPrimary(config: Readonly<ServeConfig>, log: Logger): Promise<v
   });
   for (let j = 0; j < config.workers; j++) fork();
   log.info({ workers: config.workers, pid: process.pid, host: config.host, port: config.port }, 'rtrec primary started');
-  const sig = await Promise.race([untilSignal(), allWorkersGone()]);
+  const sig = await Promise.race([untilSignal((repeat) => log.info({ signal: repeat }, 'already shutting down; signal ignored while workers drain')), allWorkersGone()]);
   shuttingDown = true;
   log.info({ signal: sig }, 'shutting down workers');
   for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
