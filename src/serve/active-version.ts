@@ -156,17 +156,31 @@ export class ActiveVersionWatcher {
     return this.#healthy;
   }
 
-  /** Ready to serve personalised answers: the store answers and its active version is loaded. */
+  /**
+   * Ready to serve personalised answers: the store answers, it has an active version, and a version
+   * is loaded. While a newly activated version loads, the previous one keeps serving and the server
+   * stays ready: every replica loads at the same moment, and going unready together would take the
+   * whole fleet out of its load balancer for the length of the load.
+   */
   get ready(): boolean {
-    return this.#healthy && this.#snapshot !== undefined && this.#snapshot.version === this.#activeInStore;
+    return this.notReadyReason() === undefined;
   }
 
-  /** Why not ready, for /readyz. */
+  /**
+   * Why not ready, for /readyz. The store is not named: /readyz is public, and the server's log
+   * names it (at start, and when it stops answering).
+   */
   notReadyReason(): { code: 'RTREC_ERR_STORE_UNAVAILABLE' | 'RTREC_ERR_STORE_NO_ACTIVE_VERSION'; message: string } | undefined {
-    if (!this.#healthy) return { code: 'RTREC_ERR_STORE_UNAVAILABLE', message: `the online store ${this.#store.description} does not answer` };
-    if (this.#activeInStore === null) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: `${this.#store.description} has no active version yet (run rtrec publish)` };
-    if (this.#snapshot?.version !== this.#activeInStore) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: `active version ${this.#activeInStore} is still loading` };
+    if (!this.#healthy) return { code: 'RTREC_ERR_STORE_UNAVAILABLE', message: 'the online store does not answer' };
+    if (this.#activeInStore === null) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: 'the online store has no active version yet (run rtrec publish)' };
+    if (this.#snapshot === undefined) return { code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION', message: `active version ${this.#activeInStore} is still loading` };
     return undefined;
+  }
+
+  /** The active version being loaded while an older one serves, if any. */
+  get loading(): number | undefined {
+    const active = this.#activeInStore;
+    return active !== null && this.#snapshot !== undefined && active !== this.#snapshot.version ? active : undefined;
   }
 
   /** A request saw the store fail: stop using it until the next successful check. */

@@ -184,6 +184,10 @@ describe('health, readiness, request ids', () => {
     const recs = await app.inject({ method: 'GET', url: '/v1/users/u1/recommendations' });
     expect(recs.statusCode).toBe(503);
     expect(recs.json()).toMatchObject({ code: 'RTREC_ERR_STORE_NO_ACTIVE_VERSION' });
+    // Public answers do not name the store (its path here; host and port for Redis).
+    const folder = tmp.url.slice('lmdb://'.length);
+    expect(ready.body).not.toContain(folder);
+    expect(recs.body).not.toContain(folder);
     await app.close();
     await store.close();
     await tmp.remove();

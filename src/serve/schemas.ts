@@ -71,7 +71,12 @@ export const ErrorSchema = Type.Object(
 );
 
 export const HealthSchema = Type.Object({ status: Type.String() });
-export const ReadySchema = Type.Object({ status: Type.String(), modelVersion: Type.Optional(Type.Integer()), degraded: Type.Optional(Type.Boolean()) });
+export const ReadySchema = Type.Object({
+  status: Type.String(),
+  modelVersion: Type.Optional(Type.Integer({ description: 'The version being served.' })),
+  loadingVersion: Type.Optional(Type.Integer({ description: 'A newly activated version still loading; modelVersion serves meanwhile.' })),
+  degraded: Type.Optional(Type.Boolean()),
+});
 
 const VersionInfo = Type.Object(
   {

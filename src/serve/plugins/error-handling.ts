@@ -30,9 +30,16 @@ const BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   429: 'RTREC_ERR_HTTP_RATE_LIMITED',
 };
 
-/** Maps any thrown value to the status and body the client gets. */
+/**
+ * Maps any thrown value to the status and body the client gets. A server-side failure (5xx) is
+ * described by its code's description, not its message: messages name the store (host, port, LMDB
+ * path) for the operator, who finds them in the log under the request id.
+ */
 export function toErrorReply(err: unknown): ErrorReply {
-  if (isRecError(err)) return { statusCode: err.statusCode, body: { code: err.code, message: err.message } };
+  if (isRecError(err)) {
+    const message = err.statusCode >= 500 ? `${ERROR_CODES[err.code].description} The server log has details under this request id.` : err.message;
+    return { statusCode: err.statusCode, body: { code: err.code, message } };
+  }
   const e = err as Partial<FastifyError> & { status?: number; validationContext?: string };
   if (e.validation) {
     const first = e.validation[0];

@@ -16,6 +16,6 @@ export function registerHealthRoutes(app: RtrecApp, deps: RouteDeps): void {
   }, (_req, reply) => {
     const why = deps.watcher.notReadyReason();
     if (why) void reply.code(503).send(why);
-    else void reply.send({ status: 'ready', modelVersion: deps.watcher.current()?.version });
+    else void reply.send({ status: 'ready', modelVersion: deps.watcher.current()?.version, loadingVersion: deps.watcher.loading });
   });
 }
