@@ -31,15 +31,23 @@ function isReply(msg: unknown): msg is MetricsReply {
   return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === REPLY;
 }
 
-/** In the primary: answers workers' metrics requests with the merged metrics of all workers. */
+/**
+ * In the primary: answers workers' metrics requests with the merged metrics of all workers. Requests
+ * arriving while a collection runs share it: /metrics is public, and a flood of scrapes would
+ * otherwise make the primary collect every worker's registry once per scrape.
+ */
 export function serveClusterMetrics(): void {
   const aggregator = new AggregatorRegistry();
+  let collecting: Promise<string> | undefined;
   cluster.on('message', (worker, msg: unknown) => {
     if (!isRequest(msg)) return;
     const send = (reply: MetricsReply) => {
       if (worker.isConnected()) worker.send(reply);
     };
-    aggregator.clusterMetrics().then(
+    collecting ??= aggregator.clusterMetrics().finally(() => {
+      collecting = undefined;
+    });
+    collecting.then(
       (text) => send({ type: REPLY, id: msg.id, text }),
       (err: unknown) => send({ type: REPLY, id: msg.id, error: err instanceof Error ? err.message : String(err) }),
     );
@@ -59,12 +67,21 @@ export function shareWorkerMetrics(registry: Registry): void {
 }
 
 let nextId = 0;
+let pending: Promise<string> | undefined;
 
 /**
- * In a worker: the merged metrics of every worker, from the primary.
+ * In a worker: the merged metrics of every worker, from the primary. Scrapes arriving while a request
+ * is out share its answer (one IPC round trip and one message listener, however many scrapes).
  * @throws Error when the primary does not answer within `timeoutMs`
  */
 export function requestClusterMetrics(timeoutMs: number): Promise<string> {
+  pending ??= askPrimary(timeoutMs).finally(() => {
+    pending = undefined;
+  });
+  return pending;
+}
+
+function askPrimary(timeoutMs: number): Promise<string> {
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     const onMessage = (msg: unknown) => {
