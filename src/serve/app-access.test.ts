@@ -118,6 +118,15 @@ describe('rate limiting', () => {
     expect((await fx.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await fx.close();
   });
+  it('limits an IPv6 client by its /64: rotating addresses within it gets no fresh bucket', async () => {
+    const fx = await serveFixture(models.slice(0, 1), { config: { rateLimitRps: 0.5, rateLimitBurst: 1 } });
+    const from = (remoteAddress: string) => fx.app.inject({ method: 'GET', url: '/v1/popular', remoteAddress });
+    expect((await from('2001:db8:0:1::1')).statusCode).toBe(200);
+    expect((await from('2001:db8:0:1::2')).statusCode).toBe(429);
+    expect((await from('2001:db8:0:2::1')).statusCode).toBe(200);
+    await fx.close();
+  });
+
   it('behind a trusted proxy, limits the address the proxy saw: a forged X-Forwarded-For gets no fresh bucket', async () => {
     for (const trustProxy of ['10.0.0.5', '10.0.0.0/8', 'uniquelocal']) {
       const fx = await serveFixture(models.slice(0, 1), { config: { rateLimitRps: 0.5, rateLimitBurst: 1, trustProxy } });

@@ -5,11 +5,12 @@
  * switches; always a key). Keys come in
  * `x-api-key` or `Authorization: Bearer`, and are compared in constant time against sha256 digests
  * of the configured keys. Rate limits apply per client: the API key when a valid one is given,
- * else the client address.
+ * else the client address (an IPv6 client by its /64, see client-network.ts).
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RecError } from '../../core/errors.js';
+import { clientNetwork } from './client-network.js';
 import { TokenBuckets } from './rate-limit.js';
 
 export type Access = 'public' | 'read' | 'write' | 'admin';
@@ -74,7 +75,7 @@ export function createAccessCheck(options: AccessOptions): AccessCheck {
     const key = presentedKey(req);
     const valid = key !== undefined && options.apiKeys.length > 0 && isKey(key);
     if (buckets) {
-      const client = valid ? `key:${digest(key).toString('hex', 0, 8)}` : `ip:${req.ip}`;
+      const client = valid ? `key:${digest(key).toString('hex', 0, 8)}` : `ip:${clientNetwork(req.ip)}`;
       const res = buckets.take(client);
       void reply.header('x-ratelimit-limit', options.rateLimitBurst).header('x-ratelimit-remaining', res.remaining);
       if (!res.ok) {
