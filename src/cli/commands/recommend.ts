@@ -4,7 +4,7 @@
  * `recommendForAllUsers`.
  */
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { prepareFileTarget } from '../../core/atomic-fs.js';
@@ -14,6 +14,7 @@ import { createProgress, progressEnabledByDefault } from '../../core/progress.js
 import { loadModel } from '../../models/model-io.js';
 import { quoteCsvField as csvField } from '../../data/csv.js';
 import { emit, parseIntOption } from '../kit.js';
+import { readUserList } from '../user-list.js';
 
 interface RecommendFlags {
   model: string;
@@ -31,7 +32,7 @@ export function registerRecommendCommand(program: Command): void {
     .requiredOption('--model <dir>', 'model folder written by rtrec train')
     .option('--k <n>', 'items per user', parseIntOption('--k', 1, 10_000), 10)
     .option('--exclude-seen', 'leave out items the user interacted with in training')
-    .option('--users <file>', 'only these users: a file with one user id per line (a header line "userId" is skipped)')
+    .option('--users <file>', 'only these users: a file with one user id per line, as it stands or CSV-quoted ("a,b"); a header line "userId" is skipped')
     .requiredOption('--out <file>', 'CSV file to write (replaced atomically)')
     .option('--json', 'print a JSON summary')
     .action(async (flags: RecommendFlags) => {
@@ -97,17 +98,4 @@ async function runRecommend(flags: RecommendFlags): Promise<void> {
     `wrote ${rows} recommendations for ${userIdxs.length} users to ${flags.out} in ${seconds.toFixed(2)} s` +
     (unknown > 0 ? ` (${unknown} listed users are unknown to the model and were skipped)` : ''),
   );
-}
-
-async function readUserList(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new RecError('RTREC_ERR_DATA_NOT_FOUND', `cannot read the user list ${file}`, { cause: err });
-  }
-  const ids = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
-  if (ids[0] === 'userId') ids.shift();
-  if (ids.length === 0) throw new RecError('RTREC_ERR_DATA_EMPTY', `the user list ${file} holds no user id`);
-  return ids;
 }
