@@ -421,7 +421,7 @@ export class OnlineUpdater {
     const learned = learnedFilterOf(target.record.meta);
     if (!prev) {
       const page = await this.#store.userEventsAfter(userId);
-      const events = unlearnedEvents(page.events, learned, this.#config);
+      const events = unlearnedEvents(page.events, learned, this.#config, ratings);
       return { interactions: userInteractions(trainingRow(model, userId), events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
     }
     if (fresh.length > 0 && follows(prev.cursor, fresh)) {
@@ -430,7 +430,7 @@ export class OnlineUpdater {
       return { interactions: foldEvents(prev.interactions, fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: true };
     }
     const page = await this.#store.userEventsAfter(userId, prev.cursor);
-    const events = unlearnedEvents(page.events, learned, this.#config);
+    const events = unlearnedEvents(page.events, learned, this.#config, ratings);
     return { interactions: foldEvents(prev.interactions, events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
   }
 
