@@ -22,7 +22,10 @@ export interface ServedVersion {
   readonly catalog: Catalog;
 }
 
-export type ModelLookup = { readonly model: TrainedModel } | { readonly model?: undefined; readonly reason: string };
+export type ModelLookup =
+  | { readonly model: TrainedModel }
+  /** `final`: asking again cannot help (the version's model cannot fold users in, or no folder is configured). */
+  | { readonly model?: undefined; readonly reason: string; readonly final?: boolean };
 
 export interface ModelSource {
   /** The model of `served`, or why there is none. */
@@ -41,7 +44,6 @@ export function mismatch(model: TrainedModel, served: ServedVersion): string | u
   const ids = served.catalog.ids;
   if (ids.length !== model.numItems) return `version ${served.version} has ${ids.length} items, the model ${model.numItems}`;
   for (let i = 0; i < ids.length; i++) if (model.items.idOf(i) !== ids[i]) return `item ${i} of version ${served.version} is ${ids[i]}, in the model ${model.items.idOf(i)}`;
-  if (NO_FOLD_IN.has(model.info.type)) return `a ${model.info.type} model recommends the same to everyone; events are logged only`;
   return undefined;
 }
 
@@ -92,5 +94,8 @@ function lookup(model: TrainedModel, served: ServedVersion): ModelLookup {
   if (!byVersion) checked.set(model, (byVersion = new Map<number, string | undefined>()));
   if (!byVersion.has(served.version)) byVersion.set(served.version, mismatch(model, served));
   const why = byVersion.get(served.version);
-  return why === undefined ? { model } : { reason: why };
+  if (why !== undefined) return { reason: why };
+  // The version's own model cannot fold in: no other folder will be deployed for it.
+  if (NO_FOLD_IN.has(model.info.type)) return { reason: `a ${model.info.type} model recommends the same to everyone; events are logged only`, final: true };
+  return { model };
 }

@@ -4,9 +4,10 @@
  * folds the user in with its item side fixed (for ALS, the least-squares user step; EASE, its item
  * vector product) and the user's top-K list is overwritten in the served version. Everything is
  * derived from the log, so recomputing is idempotent, any instance sharing the store can do it, and
- * a new version is caught up by recomputing every user with events (`rebuild`, run on activation;
- * a group still on its way for the previous version when the rebuild begins applies itself to the
- * new version too, see #catchUpNewest).
+ * a new version is caught up by recomputing every user with events (`catchUp`, run on activation
+ * and retried with backoff until every user is written or a newer version takes over; a group
+ * still on its way for the previous version when the catch-up begins applies itself to the new
+ * version too, see #catchUpNewest).
  * Events the version's model was trained on (its events watermark, see learned-events.ts) are left
  * out when read back, so they do not count twice.
  *
@@ -80,6 +81,37 @@ export interface OnlineUpdaterOptions {
   readonly cachedUsers?: number;
   /** Where users are folded in and ranked (fold-ranker.ts). Default: on the event loop. */
   readonly ranker?: FoldRanker;
+}
+
+/** Waits before each retry of a catch-up (see catchUp): the last delay repeats. */
+export const CATCH_UP_RETRY_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
+export interface CatchUpOptions {
+  /** Delays before the retries, ms; the last one repeats; empty: no retry. Default CATCH_UP_RETRY_MS. */
+  readonly retryMs?: readonly number[];
+  /** Aborting stops the retries (the server closing). */
+  readonly signal?: AbortSignal;
+  /** Told after each failed attempt, before waiting: `users` still missing (undefined: all, to be read again). */
+  readonly onRetry?: (retry: { readonly attempt: number; readonly reason: string; readonly users: number | undefined; readonly delayMs: number }) => void;
+}
+
+/** How a catch-up ended. */
+export type CatchUpOutcome =
+  /** Every user with events was recomputed; `users` lists were written. */
+  | { readonly state: 'done'; readonly users: number; readonly attempts: number }
+  /** A later catch-up (another version served) took over. */
+  | { readonly state: 'superseded'; readonly attempts: number }
+  /** Lists are not updated for this version and waiting cannot change that (ModelLookup.final). */
+  | { readonly state: 'not-applied'; readonly reason: string; readonly attempts: number }
+  /** Stopped by the signal (or no retry asked for) after failing for `reason`. */
+  | { readonly state: 'stopped'; readonly reason: string; readonly attempts: number };
+
+/** One pass over users: lists written, users not updated (a batch failed, or the pass stopped) and the first failure. */
+interface UsersPass {
+  readonly written: number;
+  readonly failed: readonly string[];
+  readonly error: unknown;
+  readonly stopped: boolean;
 }
 
 interface Pending {
@@ -345,25 +377,89 @@ export class OnlineUpdater {
     }
   }
 
-  /** Recomputes the lists of `userIds` in `target`; returns how many were written, or why none. */
+  /**
+   * Recomputes the lists of `userIds` in `target`; returns how many were written, or why none. A
+   * batch that fails does not stop the later ones.
+   * @throws when some batch failed, after all were tried: how many users were not updated, and why
+   */
   async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | string> {
     const found = await this.#models.modelFor(target);
     if (!found.model) return found.reason;
-    // A version just activated gets its fold-in workers started now, not on its first event.
-    void this.#ranker.prepare(found.model);
-    let written = 0;
-    for (let start = 0; start < userIds.length; start += REBUILD_BATCH) {
-      const batch = new Map<string, undefined>(userIds.slice(start, start + REBUILD_BATCH).map((u) => [u, undefined]));
-      written += (await this.#updateBatch(target, found.model, batch)).size;
-    }
-    return written;
+    const pass = await this.#updateAll(target, found.model, userIds, () => false);
+    if (pass.failed.length > 0) throw notUpdated(pass, userIds.length);
+    return pass.written;
   }
 
-  /** Recomputes every user with events in `target` (a version just activated). */
+  /** Recomputes every user with events in `target` (a version just activated), once; see catchUp. */
   async rebuild(target: UpdateTarget): Promise<number | string> {
     // Set before the users are read: a group logged after the read sees it and catches up itself.
     this.#newest = target;
     return this.updateUsers(target, await this.#store.eventUsers());
+  }
+
+  /**
+   * Recomputes every user with events in `target` (a version just activated), trying again until
+   * all are written: after a failed attempt (the store failed, or no model for the version yet, e.g.
+   * its model folder not deployed) it waits `retryMs[attempt - 1]` (the last delay repeats) and
+   * retries the users still missing (all of them when the users or the model could not be read).
+   * Stops early when a later catchUp or rebuild supersedes it, when `signal` aborts, or when the
+   * model source says waiting cannot help (ModelLookup.final: e.g. no model folder configured).
+   */
+  async catchUp(target: UpdateTarget, options: CatchUpOptions = {}): Promise<CatchUpOutcome> {
+    this.#newest = target;
+    const retryMs = options.retryMs ?? CATCH_UP_RETRY_MS;
+    const superseded = () => this.#newest !== target;
+    let missing: readonly string[] | undefined;
+    let written = 0;
+    for (let attempt = 1; ; attempt++) {
+      let reason: string;
+      try {
+        const users = missing ?? (await this.#store.eventUsers());
+        const found = await this.#models.modelFor(target);
+        if (found.model) {
+          const pass = await this.#updateAll(target, found.model, users, superseded);
+          written += pass.written;
+          if (pass.failed.length === 0 && !pass.stopped) return { state: 'done', users: written, attempts: attempt };
+          missing = pass.failed;
+          reason = notUpdated(pass, users.length).message;
+        } else {
+          if (found.final) return { state: 'not-applied', reason: found.reason, attempts: attempt };
+          reason = found.reason;
+        }
+      } catch (err) {
+        reason = err instanceof Error ? err.message : String(err);
+      }
+      if (superseded()) return { state: 'superseded', attempts: attempt };
+      if (options.signal?.aborted || retryMs.length === 0) return { state: 'stopped', reason, attempts: attempt };
+      const delayMs = retryMs[Math.min(attempt - 1, retryMs.length - 1)];
+      options.onRetry?.({ attempt, reason, users: missing?.length, delayMs });
+      await sleep(delayMs, options.signal);
+      if (superseded()) return { state: 'superseded', attempts: attempt };
+      if (options.signal?.aborted) return { state: 'stopped', reason, attempts: attempt };
+    }
+  }
+
+  /**
+   * Recomputes `userIds` batch by batch; a failed batch is remembered and the next one tried.
+   * `stop` is asked between batches (a superseded catch-up gives up).
+   */
+  async #updateAll(target: UpdateTarget, model: TrainedModel, userIds: readonly string[], stop: () => boolean): Promise<UsersPass> {
+    // A version just activated gets its fold-in workers started now, not on its first event.
+    void this.#ranker.prepare(model);
+    let written = 0;
+    const failed: string[] = [];
+    let error: unknown;
+    for (let start = 0; start < userIds.length; start += REBUILD_BATCH) {
+      if (stop()) return { written, failed: [...failed, ...userIds.slice(start)], error, stopped: true };
+      const users = userIds.slice(start, start + REBUILD_BATCH);
+      try {
+        written += (await this.#updateBatch(target, model, new Map<string, undefined>(users.map((u) => [u, undefined])))).size;
+      } catch (err) {
+        error ??= err;
+        failed.push(...users);
+      }
+    }
+    return { written, failed, error, stopped: false };
   }
 
   /**
@@ -441,6 +537,26 @@ export class OnlineUpdater {
   }
 }
 
+/** The error for a pass that left users out. */
+function notUpdated(pass: UsersPass, of: number): Error {
+  const why = pass.error instanceof Error ? pass.error.message : pass.error === undefined ? 'stopped' : JSON.stringify(pass.error);
+  return new Error(`${pass.failed.length} of ${of} users were not updated: ${why}`, pass.error === undefined ? undefined : { cause: pass.error });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; the timer does not keep the process alive. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** The list length of `target` (publish records it in the version's meta). */
 function topKOf(target: UpdateTarget): number {

@@ -204,3 +204,28 @@ describe('POST /v1/events without a model folder', () => {
     }
   });
 });
+
+describe('POST /v1/events while the served version\u2019s model folder is not deployed yet', () => {
+  it('recomputes the users with events once the model is there: the startup catch-up is retried, not given up', async () => {
+    const { model } = await explicitAlsModel(20, 15, 9);
+    let deployed = false;
+    const models: ModelSource = {
+      modelFor: (served) => (deployed ? fixedModelSource(model).modelFor(served) : Promise.resolve({ reason: 'the model folder is not the model of version 1' })),
+    };
+    const fx = await serveFixture([model], { config: { apiKeys: [KEY] }, models });
+    try {
+      const res = await fx.app.inject({ method: 'POST', url: '/v1/events', headers, payload: { userId: 'early', itemId: 'i2', type: 'rating', value: 5 } });
+      expect(res.json<Accepted>()).toMatchObject({ accepted: 1, applied: false });
+      deployed = true;
+      const started = Date.now();
+      for (;;) {
+        const recs = (await fx.app.inject({ method: 'GET', url: '/v1/users/early/recommendations' })).json<Recs>();
+        if (recs.source === 'personalized') break;
+        expect(Date.now() - started, 'the list of a user with events recomputed after the model appeared').toBeLessThan(8_000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await fx.close();
+    }
+  });
+});

@@ -92,7 +92,7 @@ function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefi
 
 /** Used when no model folder is configured: events are logged, lists stay as published. */
 const NO_MODELS: ModelSource = {
-  modelFor: () => Promise.resolve({ reason: 'no model folder is configured (RTREC_MODEL_DIR / --model-dir), so events are logged only' }),
+  modelFor: () => Promise.resolve({ reason: 'no model folder is configured (RTREC_MODEL_DIR / --model-dir), so events are logged only', final: true }),
 };
 
 /** Builds the app and loads the active version (when the store answers); call `listen` or `inject` next. */
@@ -157,16 +157,31 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   const livePopularity = new LivePopularity(store, { halfLifeHours: config.popularityHalfLifeHours, ...(options.now ? { now: options.now } : {}) });
   const ranker = threadedFoldRanker({ threads: config.foldThreads, onFallback: (reason) => app.log.warn(reason) });
   const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity, { sync: config.eventSync, ranker });
+  /** Aborted on close: stops catch-ups still retrying. */
+  const closed = new AbortController();
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);
       metrics.versionSwitches.inc();
       app.log.info({ modelVersion: snapshot.version, previous, items: snapshot.catalog.ids.length }, 'serving version');
-      // Events logged before this version was served (e.g. during its publish) are applied to it.
-      updater.rebuild(snapshot).then(
-        (res) => app.log.info({ modelVersion: snapshot.version, ...(typeof res === 'number' ? { users: res } : { notApplied: res }) }, 'recomputed users with events'),
-        (err: unknown) => app.log.warn({ modelVersion: snapshot.version, err: err instanceof Error ? err.message : String(err) }, 'recomputing users with events failed'),
-      );
+      // Events logged before this version was served (e.g. during its publish) are applied to it,
+      // retried until done: a user left out keeps a stale list (a disliked item back) until their next event.
+      const modelVersion = snapshot.version;
+      updater
+        .catchUp(snapshot, {
+          signal: closed.signal,
+          onRetry: ({ attempt, reason, users, delayMs }) =>
+            app.log.warn({ modelVersion, attempt, usersLeft: users ?? 'all', retryInMs: delayMs, err: reason }, 'recomputing users with events failed; retrying'),
+        })
+        .then(
+          (out) => {
+            if (out.state === 'done') app.log.info({ modelVersion, users: out.users, attempts: out.attempts }, 'recomputed users with events');
+            else if (out.state === 'superseded') app.log.info({ modelVersion, attempts: out.attempts }, 'recomputing users with events stopped: a newer version is served');
+            else if (out.state === 'not-applied') app.log.info({ modelVersion, notApplied: out.reason }, 'users with events not recomputed');
+            else app.log.warn({ modelVersion, attempts: out.attempts, err: out.reason }, 'recomputing users with events given up: the server is closing');
+          },
+          (err: unknown) => app.log.error({ modelVersion, err: err instanceof Error ? err.message : String(err) }, 'recomputing users with events failed'),
+        );
     },
     onHealth(healthy, err) {
       metrics.storeUp.set(healthy ? 1 : 0);
@@ -199,6 +214,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     done(null, payload);
   });
   app.addHook('onClose', async () => {
+    closed.abort();
     watcher.stop();
     await ranker.close();
   });

@@ -1,0 +1,132 @@
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeOnEachStore } from '../../test/support/each-store.js';
+import { publishModel } from '../jobs/publish.js';
+import type { NewEvent } from '../store/event-log.js';
+import type { OnlineStore, SubjectList } from '../store/online-store.js';
+import { openStore } from '../store/open-store.js';
+import { loadEventConfig } from './event-config.js';
+import { fixedModelSource, type ModelLookup, type ModelSource } from './model-source.js';
+import { OnlineUpdater, type UpdateTarget } from './online-updater.js';
+import { explicitAlsModel, type ExplicitAls } from './test-support/explicit-als.js';
+import { updateTargetOf } from './test-support/update-target.js';
+
+const K = 5;
+const config = loadEventConfig('');
+
+/** The store with the putUserRecsBatch calls numbered in `failures` (from 1) failing, as a store error would. */
+function failingListWrites(store: OnlineStore, failures: readonly number[]): { store: OnlineStore; calls: number[] } {
+  const calls: number[] = [];
+  const proxy = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'putUserRecsBatch') {
+        return (version: number, lists: readonly SubjectList[]) => {
+          calls.push(lists.length);
+          if (failures.includes(calls.length)) return Promise.reject(new Error('store went away'));
+          return target.putUserRecsBatch(version, lists);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, calls };
+}
+
+/** A model source that has no model for the first `misses` lookups (a folder not deployed yet). */
+function lateModel(model: ExplicitAls['model'], misses: number): ModelSource & { lookups: number } {
+  const source = {
+    lookups: 0,
+    modelFor(served: Parameters<ModelSource['modelFor']>[0]): Promise<ModelLookup> {
+      source.lookups++;
+      if (source.lookups <= misses) return Promise.resolve({ reason: 'the model folder is not the model of this version yet' });
+      return fixedModelSource(model).modelFor(served);
+    },
+  };
+  return source;
+}
+
+function catchUpSuite(freshUrl: () => Promise<string>): void {
+  let als: ExplicitAls;
+  let store: OnlineStore;
+  let target: UpdateTarget;
+  let n = 0;
+  const rating = (userId: string): NewEvent => ({ eventId: `c${++n}`, userId, itemId: `i${n % 20}`, type: 'rating', value: 1 + (n % 5), ts: 1_000 + n });
+  /** Logs one event for each of `users` without updating any list (as during a publish). */
+  const logged = async (users: readonly string[]) => {
+    await store.appendEvents(users.map(rating));
+    return users;
+  };
+  const listed = async (users: readonly string[]) => (await Promise.all(users.map((u) => store.getUserRecs(target.version, u)))).filter((l) => l !== undefined).length;
+
+  beforeAll(async () => {
+    als = await explicitAlsModel(40, 30, 8);
+  });
+  // Each test gets its own store: a catch-up recomputes every user with events in it.
+  beforeEach(async () => {
+    store = await openStore(await freshUrl());
+    const { version } = await publishModel(als.model, store, { topK: K, similarK: 3, progress: false });
+    target = await updateTargetOf(store, version);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('a failed batch of a rebuild does not stop the later batches, and the rebuild says how many users were left out', async () => {
+    // 300 users: batches of 256 and 44; the first write fails.
+    const users = await logged(Array.from({ length: 300 }, (_, j) => `batch-${j}`));
+    const failing = failingListWrites(store, [1]);
+    const updater = new OnlineUpdater(failing.store, config, fixedModelSource(als.model));
+    await expect(updater.rebuild(target)).rejects.toThrow(/^256 of 300 users were not updated: store went away$/);
+    expect(failing.calls).toEqual([256, 44]);
+    expect(await listed(users)).toBe(44);
+  });
+
+  it('catchUp retries the users of a failed batch until they are written', async () => {
+    const users = await logged(Array.from({ length: 300 }, (_, j) => `batch-${j}`));
+    const failing = failingListWrites(store, [1, 3]);
+    const retries: { attempt: number; reason: string; users: number | undefined }[] = [];
+    const updater = new OnlineUpdater(failing.store, config, fixedModelSource(als.model));
+    const out = await updater.catchUp(target, { retryMs: [5], onRetry: ({ attempt, reason, users: left }) => retries.push({ attempt, reason, users: left }) });
+    expect(out).toEqual({ state: 'done', users: 300, attempts: 3 });
+    // First pass: the first batch fails; the retry fails again for those users only; then they are written.
+    expect(failing.calls).toEqual([256, 44, 256, 256]);
+    expect(retries).toEqual([
+      { attempt: 1, reason: '256 of 300 users were not updated: store went away', users: 256 },
+      { attempt: 2, reason: '256 of 256 users were not updated: store went away', users: 256 },
+    ]);
+    expect(await listed(users)).toBe(300);
+  });
+
+  it('catchUp waits for the version\u2019s model, reading the users with events again (events logged meanwhile too)', async () => {
+    const early = await logged(['late-1', 'late-2']);
+    const source = lateModel(als.model, 2);
+    const updater = new OnlineUpdater(store, config, source);
+    const reasons: string[] = [];
+    const done = updater.catchUp(target, { retryMs: [20], onRetry: ({ reason, users }) => reasons.push(`${reason} (${users ?? 'all'})`) });
+    // Logged while the model is missing: its ingest cannot write the list, the catch-up does.
+    const later = await logged(['late-3']);
+    expect(await done).toMatchObject({ state: 'done', attempts: 3 });
+    expect(reasons).toEqual(Array(2).fill('the model folder is not the model of this version yet (all)'));
+    expect(await listed([...early, ...later])).toBe(3);
+    // Each list is what a fresh recomputation gives.
+    const before = await store.getUserRecs(target.version, 'late-3');
+    await new OnlineUpdater(store, config, fixedModelSource(als.model)).updateUsers(target, ['late-3']);
+    expect(await store.getUserRecs(target.version, 'late-3')).toEqual(before);
+  });
+
+  it('catchUp stops when a later catch-up supersedes it, when stopped, and at once when waiting cannot help', async () => {
+    const updater = new OnlineUpdater(store, config, lateModel(als.model, Infinity));
+    const first = updater.catchUp(target, { retryMs: [10] });
+    await new Promise((r) => setTimeout(r, 30));
+    const next = await updateTargetOf(store, target.version);
+    const controller = new AbortController();
+    const second = updater.catchUp(next, { retryMs: [60_000], signal: controller.signal });
+    expect(await first).toMatchObject({ state: 'superseded' });
+    controller.abort();
+    expect(await second).toEqual({ state: 'stopped', reason: 'the model folder is not the model of this version yet', attempts: 1 });
+    const pop = new OnlineUpdater(store, config, { modelFor: () => Promise.resolve({ reason: 'no model folder', final: true }) });
+    expect(await pop.catchUp(target, { retryMs: [60_000] })).toEqual({ state: 'not-applied', reason: 'no model folder', attempts: 1 });
+  });
+}
+
+describeOnEachStore('OnlineUpdater catch-up of a version just served', catchUpSuite);
