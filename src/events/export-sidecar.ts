@@ -9,7 +9,9 @@
  * give none: the union of differently filtered exports is not one position in the log, and a model
  * trained on overlapping exports has counted their common events twice already; without a watermark
  * the events are folded in again (as before watermarks), and train says so. A record whose CSV no
- * longer matches it (edited, or replaced without the record) also gives no watermark.
+ * longer matches it (edited, or replaced without the record) also gives no watermark. The record
+ * names the store read by its identity (OnlineStore.storeId), so publish records the watermark
+ * only in that store (see watermarkFor in jobs/publish.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -35,6 +37,8 @@ export interface ExportSidecar {
   readonly exportedAt: string;
   /** The store read (its description). */
   readonly store: string;
+  /** The identity of the store read (OnlineStore.storeId); absent in records written before identities. */
+  readonly storeId?: string;
   readonly events: number;
   readonly rows: number;
   /** sha256 (hex) of the CSV as written, so a changed CSV is not taken for the export. */
@@ -53,7 +57,15 @@ export async function removeExportSidecar(csvPath: string): Promise<void> {
 /** Writes the record of the export just written to `csvPath`; returns it. */
 export async function writeExportSidecar(
   csvPath: string,
-  info: { readonly through: string | null; readonly since?: number; readonly types?: ReadonlySet<string>; readonly store: string; readonly events: number; readonly rows: number },
+  info: {
+    readonly through: string | null;
+    readonly since?: number;
+    readonly types?: ReadonlySet<string>;
+    readonly store: string;
+    readonly storeId?: string;
+    readonly events: number;
+    readonly rows: number;
+  },
 ): Promise<ExportSidecar> {
   const sidecar: ExportSidecar = {
     format: SIDECAR_FORMAT,
@@ -63,6 +75,7 @@ export async function writeExportSidecar(
     ...(info.types ? { types: [...info.types].sort() } : {}),
     exportedAt: new Date().toISOString(),
     store: info.store,
+    ...(info.storeId === undefined ? {} : { storeId: info.storeId }),
     events: info.events,
     rows: info.rows,
     sha256: await sha256File(csvPath),
@@ -103,11 +116,13 @@ export async function readExportSidecar(dataPath: string): Promise<SidecarReadin
   if (sha !== doc.sha256) return { kind: 'invalid', reason: `${dataPath} changed since the export recorded in ${sidecarPath(dataPath)}` };
   if (doc.logThrough === null) return { kind: 'empty' };
   if (typeof doc.logThrough !== 'string' || !parseSeq(doc.logThrough)) return { kind: 'invalid', reason: `${sidecarPath(dataPath)}: logThrough ${JSON.stringify(doc.logThrough)} is not a log position` };
+  if (doc.storeId !== undefined && (typeof doc.storeId !== 'string' || doc.storeId === '')) return { kind: 'invalid', reason: `${sidecarPath(dataPath)}: storeId ${JSON.stringify(doc.storeId)} is not a store identity` };
   const watermark: EventsWatermark = {
     through: doc.logThrough,
     ...(doc.since === undefined ? {} : { since: doc.since }),
     ...(doc.types === undefined ? {} : { types: doc.types }),
     store: doc.store,
+    ...(doc.storeId === undefined ? {} : { storeId: doc.storeId }),
     exportedAt: doc.exportedAt,
   };
   return { kind: 'watermark', watermark };

@@ -91,6 +91,33 @@ describe('publishModel to LMDB', () => {
     await store.close();
   });
 
+  it('records an events watermark only in the store it was taken from (by identity), and one from before identities unchecked', async () => {
+    const store = await openStore(await lmdbUrl());
+    const other = await openStore(await lmdbUrl());
+    const model = fixtureModel({ users: 6, items: 8, seenPerUser: 2 });
+    const exported = { through: '41', store: 'lmdb:///srv/a', exportedAt: '2026-01-02T03:04:05.000Z' };
+    const recorded = async (target: OnlineStore, watermark: typeof exported & { storeId?: string }) => {
+      model.info = { ...model.info, training: { ...model.info.training, eventsWatermark: watermark } };
+      const report = await publishModel(model, target, { topK: 3, similarK: 2, progress: false });
+      return { report, meta: (await target.getVersion(report.version))!.meta[EVENTS_WATERMARK_META] };
+    };
+    const storeId = (await store.storeId({ create: true }))!;
+    const same = await recorded(store, { ...exported, storeId });
+    expect(JSON.parse(String(same.meta))).toEqual({ ...exported, storeId });
+    expect(same.report.notes).toBeUndefined();
+    // Another store, with or without an identity of its own: its log positions are other events.
+    for (const create of [false, true]) {
+      if (create) await other.storeId({ create: true });
+      const foreign = await recorded(other, { ...exported, storeId });
+      expect(foreign.meta).toBeUndefined();
+      expect(foreign.report.notes).toEqual([expect.stringMatching(new RegExp(`^the model's events watermark comes from an export of another store \\(lmdb:///srv/a, identity ${storeId}; .*: not recorded`))]);
+    }
+    // A watermark exported before identities is recorded as before.
+    expect(JSON.parse(String((await recorded(other, exported)).meta))).toEqual(exported);
+    await store.close();
+    await other.close();
+  });
+
   it('leaves the old version active when a publish fails half-way, and the next publish succeeds', async () => {
     const store = await openStore(await lmdbUrl());
     await publishModel(fixtureModel({ users: 20, items: 10, seed: 1 }), store, { progress: false });

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { CsrMatrix } from '../core/csr.js';
 import { createProgress } from '../core/progress.js';
 import { topK } from '../math/topk.js';
-import { EVENTS_WATERMARK_META } from '../models/manifest.js';
+import { EVENTS_WATERMARK_META, type EventsWatermark } from '../models/manifest.js';
 import type { Ranked } from '../models/recommender.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { CatalogEntry, OnlineStore, SubjectList, VersionCounts, VersionWriter } from '../store/online-store.js';
@@ -46,6 +46,8 @@ export interface PublishReport {
   /** Seconds the publishing thread spent on store work not overlapped by scoring (handing over and waiting for batches, verification). */
   readonly writeSeconds: number;
   readonly totalSeconds: number;
+  /** What the user should know, e.g. that the model's events watermark was not recorded. */
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export async function publishModel(model: TrainedModel, store: OnlineStore, opti
   const batchSize = options.batchSize ?? PUBLISH_DEFAULTS.batchSize;
   const started = performance.now();
   const clock = { scoring: 0, writing: 0 };
+  const events = await watermarkFor(model.info.training.eventsWatermark, store);
 
   const writer = await store.beginVersion({
     expected: { u: model.numUsers, s: model.numItems, p: 1, c: model.numItems },
@@ -73,7 +76,7 @@ export async function publishModel(model: TrainedModel, store: OnlineStore, opti
       similarK,
       popularK,
       // Which logged events the model learned: the online update must not fold them in again.
-      ...(model.info.training.eventsWatermark ? { [EVENTS_WATERMARK_META]: JSON.stringify(model.info.training.eventsWatermark) } : {}),
+      ...(events.watermark ? { [EVENTS_WATERMARK_META]: JSON.stringify(events.watermark) } : {}),
     },
   });
   const bar = createProgress('publish', model.numUsers + model.numItems, options.progress === undefined ? {} : { enabled: options.progress });
@@ -112,6 +115,7 @@ export async function publishModel(model: TrainedModel, store: OnlineStore, opti
       scoringSeconds: clock.scoring / 1000,
       writeSeconds: clock.writing / 1000,
       totalSeconds: (performance.now() - started) / 1000,
+      ...(events.note ? { notes: [events.note] } : {}),
     };
   } catch (err) {
     bar.stop();
@@ -120,6 +124,25 @@ export async function publishModel(model: TrainedModel, store: OnlineStore, opti
     await writer.abort(err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The events watermark to record with a version in `store`: the model's, when it was taken from this
+ * store (same OnlineStore.storeId), or none, with a note why. A cut-off is a position in one store's
+ * log: in another store's log the same positions are other events, none of them learned, so there
+ * the version records none and the server folds in all of that store's events. Publishing a model
+ * trained on one store's export to another store (staging, a new region) is legitimate, so this is
+ * not an error. A watermark without storeId (exported before identities) is recorded unchecked.
+ */
+export async function watermarkFor(watermark: EventsWatermark | undefined, store: OnlineStore): Promise<{ readonly watermark?: EventsWatermark; readonly note?: string }> {
+  if (!watermark || watermark.storeId === undefined) return watermark ? { watermark } : {};
+  const here = await store.storeId();
+  if (here === watermark.storeId) return { watermark };
+  return {
+    note:
+      `the model's events watermark comes from an export of another store (${watermark.store}, identity ${watermark.storeId}; ` +
+      `${store.description} is ${here ?? 'one no export was taken from'}): not recorded, so this store's logged events are all folded in`,
+  };
 }
 
 /**

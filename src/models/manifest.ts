@@ -34,6 +34,11 @@ export interface EventsWatermark {
   readonly types?: readonly string[];
   /** The store the export read (its description), for people: positions of other stores mean nothing. */
   readonly store: string;
+  /**
+   * The identity of the store the export read (OnlineStore.storeId): publish records the watermark
+   * only in that store. Absent in watermarks of exports made before identities (not checked).
+   */
+  readonly storeId?: string;
   /** ISO-8601 time of the export. */
   readonly exportedAt: string;
 }

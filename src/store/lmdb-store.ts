@@ -4,7 +4,8 @@
  * change in synchronous write transactions (LMDB serialises writers across processes), and data
  * batches are written with lmdb-js's batched asynchronous puts (one transaction per batch).
  *
- * Layout: database `control` (JSON) holds `active`, `seq` and `['v', n]` → VersionRecord; database
+ * Layout: database `control` (JSON) holds `active`, `seq`, `storeId` (the store's identity, see
+ * OnlineStore.storeId) and `['v', n]` → VersionRecord; database
  * `data` (binary) holds `[version, collection, key]` → encoded value, so one version is one key range.
  * Database `events` (JSON, outside versions) holds the event log: `seq` (counter), `['e', seq]` →
  * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
@@ -20,6 +21,7 @@
  * Old buckets are not dropped (`keepMs` is ignored): one per bucket period, each at most one number
  * (and one index entry) per item.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -35,6 +37,8 @@ import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js
 
 const ENV_FILE = 'rtrec.mdb';
 const ACTIVE = 'active';
+/** Control key of the store's identity (see OnlineStore.storeId). */
+const STORE_ID = 'storeId';
 /** Keys removed per write transaction when deleting a version, to keep transactions short. */
 const DELETE_CHUNK = 10_000;
 
@@ -103,6 +107,22 @@ class LmdbBackend implements StoreBackend {
   ping(): Promise<void> {
     this.#ensureOpen();
     return Promise.resolve();
+  }
+
+  storeId(create: boolean): Promise<string | undefined> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const have = this.#control.get(STORE_ID);
+    if (typeof have === 'string' || !create) return Promise.resolve(typeof have === 'string' ? have : undefined);
+    // Another process may create it at the same moment: the transaction keeps the first.
+    const id = this.#control.transactionSync(() => {
+      const now = this.#control.get(STORE_ID);
+      if (typeof now === 'string') return now;
+      const fresh = randomUUID();
+      this.#control.putSync(STORE_ID, fresh);
+      return fresh;
+    });
+    return Promise.resolve(id);
   }
 
   async close(): Promise<void> {

@@ -72,6 +72,20 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     await expectCode(store.getUserRecs(1, 'user-0'), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
   });
 
+  it('keeps one identity per store: none until asked for, then the same from every connection, another for another store', async () => {
+    const url = await setup.freshUrl();
+    const a = await open(url);
+    const b = await open(url);
+    expect(await a.storeId()).toBeUndefined();
+    const [first, second] = await Promise.all([a.storeId({ create: true }), b.storeId({ create: true })]);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second).toBe(first);
+    expect(await b.storeId()).toBe(first);
+    await publish(a, 1);
+    expect(await (await open(url)).storeId()).toBe(first);
+    expect(await (await open(await setup.freshUrl())).storeId({ create: true })).not.toBe(first);
+  });
+
   it('reads back exactly what a committed version holds', async () => {
     const store = await open(await setup.freshUrl());
     const v = await publish(store, 1);

@@ -146,6 +146,13 @@ export interface OnlineStore extends EventLog, ItemCounters {
   readonly writesListsWithEvents: boolean;
   /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
+  /**
+   * The store's identity: a random id generated once (the first time `create` asks for it) and kept
+   * in the store, so it names the store (its event log) whatever URL reaches it; copies of the
+   * store's data (a copied LMDB folder, a restored Redis dump) keep it. Undefined when none was
+   * created yet and `create` is not set.
+   */
+  storeId(options?: { readonly create?: boolean }): Promise<string | undefined>;
   close(): Promise<void>;
 
   /** All versions, oldest first. */

@@ -4,7 +4,8 @@
  * - Control keys share the hash tag `{prefix}` so the few multi-key atomic steps (activate only a
  *   ready version; change a record only in an expected status and never the active one) run as Lua
  *   scripts on one node: `{rtrec}:active` (string), `{rtrec}:seq` (counter), `{rtrec}:versions`
- *   (hash version → JSON record).
+ *   (hash version → JSON record), and `{rtrec}:store-id` (the store's identity, see
+ *   OnlineStore.storeId).
  * - Data keys carry no hash tag and spread over the cluster: `rtrec:v<n>:<collection>:<shard>` is a
  *   hash from key (user id, item id, or item index) to encoded value. On a single server the list
  *   collections are one hash each (up to 2^20 entries), so the reads of one serving turn are one
@@ -23,6 +24,7 @@
  *   item id, score the counter), added to with ZINCRBY in one script and expiring `keepMs` after the
  *   last add.
  */
+import { randomUUID } from 'node:crypto';
 import { RecError } from '../core/errors.js';
 import { byCounterValue, decodeEvent, encodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { ALL_COLLECTIONS, COLLECTIONS, type Collection, type VersionCounts, type VersionRecord, type VersionStatus } from './online-store.js';
@@ -167,6 +169,7 @@ class RedisBackend implements StoreBackend {
   readonly #stream: string;
   readonly #eventIds: string;
   readonly #eventUsers: string;
+  readonly #storeId: string;
 
   constructor(target: RedisTarget, conn: RedisConn, readTimeoutMs: number, writes: HashWriteOptions) {
     this.description = target.description;
@@ -182,6 +185,7 @@ class RedisBackend implements StoreBackend {
     this.#stream = `{${target.prefix}}:events`;
     this.#eventIds = `{${target.prefix}}:event-ids`;
     this.#eventUsers = `{${target.prefix}}:event-users`;
+    this.#storeId = `{${target.prefix}}:store-id`;
   }
 
   async appendEvents(events: readonly NewEvent[], options: BackendAppendOptions = {}): Promise<AppendResult[]> {
@@ -273,6 +277,12 @@ class RedisBackend implements StoreBackend {
 
   #userEventsKey(userId: string): string {
     return `{${this.#prefix}}:ue:${userId}`;
+  }
+
+  async storeId(create: boolean): Promise<string | undefined> {
+    if (create) await this.#conn.send(this.#storeId, ['SET', this.#storeId, randomUUID(), 'NX']);
+    const id = (await this.#conn.send(this.#storeId, ['GET', this.#storeId])) as string | null;
+    return id ?? undefined;
   }
 
   async ping(): Promise<void> {

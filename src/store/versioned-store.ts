@@ -53,6 +53,10 @@ export class VersionedStore implements OnlineStore {
     return this.#backend.ping();
   }
 
+  storeId(options: { readonly create?: boolean } = {}): Promise<string | undefined> {
+    return this.#backend.storeId(options.create === true);
+  }
+
   close(): Promise<void> {
     return this.#backend.close();
   }

@@ -40,8 +40,14 @@ describe('rtrec events export', () => {
     expect(record).toMatchObject({ format: 'rtrec-events-export', logThrough: '2', store: storeUrl, events: 2, rows: 2 });
     expect(record.since).toBeUndefined();
     expect(record.sha256).toBe(createHash('sha256').update(await readFile(out)).digest('hex'));
+    // The store's identity, created by the first export and kept in the store.
+    const store = await openStore(storeUrl);
+    const storeId = await store.storeId();
+    await store.close();
+    expect(storeId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(record.storeId).toBe(storeId);
     const reading = await readExportSidecar(out);
-    expect(reading).toMatchObject({ kind: 'watermark', watermark: { through: '2', store: storeUrl } });
+    expect(reading).toMatchObject({ kind: 'watermark', watermark: { through: '2', store: storeUrl, storeId } });
 
     const filtered = join(dir, 'filtered.csv');
     const text = await cli('events', 'export', '--store', storeUrl, '--out', filtered, '--since', '2026-01-02', '--types', 'purchase');

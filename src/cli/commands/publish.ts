@@ -66,5 +66,6 @@ export function formatReport(r: PublishReport): string {
     `published version ${r.version} to ${r.store}${r.activated ? ' (now active)' : ' (not activated)'}`,
     `  user lists ${r.counts.u}, similar-item lists ${r.counts.s}, catalogue ${r.counts.c} items, popularity list ${r.counts.p}`,
     `  scoring ${r.scoringSeconds.toFixed(2)} s, store ${r.writeSeconds.toFixed(2)} s (not hidden behind scoring), total ${r.totalSeconds.toFixed(2)} s`,
+    ...(r.notes ?? []).map((n) => `warning: ${n}`),
   ].join('\n');
 }
