@@ -52,12 +52,7 @@ export function appendInTxn(dbs: EventDbs, events: readonly NewEvent[], options:
   const lists = options.lists;
   // A list is current only if nothing else was logged for its user after its cursor.
   const clean = new Set<string>();
-  if (lists) {
-    for (const [userId, { cursor }] of lists.users) {
-      const after = Number(cursor);
-      if (Number.isSafeInteger(after) && lastUserSeq(log, userId) <= after) clean.add(userId);
-    }
-  }
+  if (lists) for (const [userId, { cursor }] of lists.users) if (isCurrent(log, userId, cursor)) clean.add(userId);
   const n = events.length;
   const out: PackedAppend = { seqs: new Float64Array(n), before: new Float64Array(n), flags: new Uint8Array(n), duplicates: new Map() };
   const duplicates = out.duplicates as Map<number, string>;
@@ -115,6 +110,25 @@ export function unpackAppend(events: readonly NewEvent[], packed: PackedAppend):
     out[j] = flags & LIST_WRITTEN ? { ...result, listWritten: true } : result;
   }
   return out;
+}
+
+/**
+ * Writes each list of `lists` whose user has nothing logged after its cursor; returns the users
+ * whose lists were not written. Call inside a write transaction.
+ */
+export function writeListsIfCurrent(dbs: EventDbs, version: number, collection: string, lists: readonly { readonly key: string; readonly value: Uint8Array; readonly cursor: string }[]): string[] {
+  const refused: string[] = [];
+  for (const { key, value, cursor } of lists) {
+    if (isCurrent(dbs.events, key, cursor)) void dbs.data.put([version, collection, key], value);
+    else refused.push(key);
+  }
+  return refused;
+}
+
+/** True when nothing was logged for `userId` after `cursor` (a seq); call inside a write transaction. */
+function isCurrent(log: Database<unknown, EventKey>, userId: string, cursor: string): boolean {
+  const after = Number(cursor);
+  return Number.isSafeInteger(after) && lastUserSeq(log, userId) <= after;
 }
 
 /** The seq of the user's last event (0: none); call inside a write transaction. */

@@ -119,6 +119,25 @@ describe('LMDB append thread', () => {
   });
 });
 
+describe('LMDB lists written only when current', () => {
+  it('refuses a list once the user\u2019s log moved past its cursor, even before anyone wrote a newer list', async () => {
+    const store = await openStore(`lmdb://${await freshDir()}`);
+    try {
+      const w = await store.beginVersion({ expected: { u: 0, c: 1 } });
+      await w.putCatalog([{ idx: 0, itemId: 'item-0', metadata: null }]);
+      await w.putPopular({ items: Int32Array.of(0), scores: Float32Array.of(1) });
+      const { version } = await w.commit();
+      const [e] = await store.appendEvents([{ eventId: 'x1', userId: 'busy', itemId: 'item-0', type: 'view', ts: 1 }]);
+      const list = { subjectId: 'busy', ranked: { items: Int32Array.of(0), scores: Float32Array.of(1) }, cursor: e.userCursor!.after };
+      await store.appendEvents([{ eventId: 'x2', userId: 'busy', itemId: 'item-0', type: 'click', ts: 2 }]);
+      expect(await store.putUserRecsIfCurrent(version, [list])).toEqual(new Set(['busy']));
+      expect(await store.getUserRecs(version, 'busy')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('LMDB store URLs', () => {
   it('resolves relative folders against the working directory and keeps absolute ones', () => {
     expect(lmdbPath('lmdb:///var/lib/rtrec')).toBe('/var/lib/rtrec');

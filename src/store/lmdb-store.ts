@@ -30,9 +30,9 @@ import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
-import { addCounter, appendInTxn, scanCounters, unpackAppend, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { addCounter, appendInTxn, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
-import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 const ENV_FILE = 'rtrec.mdb';
@@ -213,6 +213,13 @@ class LmdbBackend implements StoreBackend {
     let last: Promise<boolean> | undefined;
     for (const e of entries) last = this.#data.put([place.version, collection, e.key], e.value);
     if (last) await last;
+  }
+
+  async writeUserListsIfCurrent(place: VersionPlace, entries: readonly CursorEntry[]): Promise<string[]> {
+    this.#ensureOpen();
+    // The same check as an append with lists, in one write transaction (serialised with appends,
+    // those of the append thread and of other processes included).
+    return this.#events.transaction(() => writeListsIfCurrent(this.#dbs, place.version, COLLECTIONS.userRecs, entries));
   }
 
   readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {

@@ -329,6 +329,34 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     await expectCode(store.putUserRecsBatch(99, lists), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
   });
 
+  it('writes a user list computed from the log only when current: never over one computed from a later cursor', async () => {
+    const url = await setup.freshUrl();
+    const store = await open(url);
+    const other = await open(url);
+    const v = await publish(store, 1);
+    const [first, second] = await store.appendEvents([
+      { eventId: 'c1', userId: 'cur', itemId: 'item-1', type: 'view', ts: 1 },
+      { eventId: 'c2', userId: 'cur', itemId: 'item-2', type: 'view', ts: 2 },
+    ]);
+    const older = first.userCursor!.after;
+    const newer = second.userCursor!.after;
+    // Another instance writes the list of everything logged.
+    expect(await other.putUserRecsIfCurrent(v, [{ subjectId: 'cur', ranked: ranked([3], [2]), cursor: newer }])).toEqual(new Set());
+    // A list computed before the second event (e.g. by a catch-up) does not replace it; the other
+    // list of the batch, of a user without events, is written.
+    const refused = await store.putUserRecsIfCurrent(v, [
+      { subjectId: 'cur', ranked: ranked([4], [1]), cursor: older },
+      { subjectId: 'user-3', ranked: ranked([0], [5]), cursor: NO_EVENTS_CURSOR },
+    ]);
+    expect(refused).toEqual(new Set(['cur']));
+    expect(await store.getUserRecs(v, 'cur')).toEqual(ranked([3], [2]));
+    expect(await store.getUserRecs(v, 'user-3')).toEqual(ranked([0], [5]));
+    // Computed from the same log position, a list is written again.
+    expect(await store.putUserRecsIfCurrent(v, [{ subjectId: 'cur', ranked: ranked([1], [1]), cursor: newer }])).toEqual(new Set());
+    expect(await other.getUserRecs(v, 'cur')).toEqual(ranked([1], [1]));
+    await expectCode(store.putUserRecsIfCurrent(99, [{ subjectId: 'cur', ranked: ranked([1], [1]), cursor: newer }]), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
+  });
+
   it('overwrites one user list of a ready version in place, visible to other readers, and only there', async () => {
     const url = await setup.freshUrl();
     const store = await open(url);

@@ -62,6 +62,11 @@ export interface SubjectList {
   readonly ranked: StoredList;
 }
 
+/** A user's list computed from the user's logged events up to `cursor` (a user cursor, see EventLog.userEventsAfter). */
+export interface CursorList extends SubjectList {
+  readonly cursor: string;
+}
+
 export type VersionCounts = Readonly<Record<Collection, number>>;
 
 /** Free-form description of what was published (model type, data fingerprint, options). */
@@ -195,6 +200,19 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
    */
   putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void>;
+  /**
+   * putUserRecsBatch for lists computed from their users' logs, each written only when it is
+   * current, so a list computed before another instance logged an event and wrote a newer list never
+   * replaces that one. A list is never written over a list computed from a later cursor; further:
+   * - LMDB: it is written only when the user has no event logged after its cursor, checked in the
+   *   write transaction (as appends with lists are);
+   * - Redis: each list's cursor is kept beside it (a hash in the same cluster slot), and a list is
+   *   written only when the kept cursor is not later than its own, in one script. (In a cluster the
+   *   log and a version's lists are on different nodes, so no script can check the log itself.)
+   * Lists not written because of this are not an error: their users are returned.
+   * @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY
+   */
+  putUserRecsIfCurrent(version: number, lists: readonly CursorList[]): Promise<ReadonlySet<string>>;
   /** An item's similar items; `previous` as for getUserRecs. */
   getSimilarItems(version: number, itemId: string, previous?: Ranked): Promise<Ranked | undefined>;
   getPopular(version: number): Promise<Ranked | undefined>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRedis, startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../../test/support/redis-server.js';
+import { describeRedis, rawCommand, startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../../test/support/redis-server.js';
 import { runOnlineStoreContract } from './online-store.contract.js';
 import { parseRedisUrl } from './redis-conn.js';
 import { openStore } from './open-store.js';
@@ -24,6 +24,30 @@ describeRedis('Redis online store, single server (contract)', () => {
       const record = await store.getVersion(writer.version);
       await writer.abort('layout only');
       expect(record?.layout).toEqual({ u: 1, s: 1, p: 1, c: 64 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the cursors of lists written in real time beside their hash, and deletes them with the version', async () => {
+    const prefix = freshPrefix();
+    const store = await openStore(`${server.url}?prefix=${prefix}`);
+    try {
+      const writer = await store.beginVersion({ expected: { u: 1, c: 1 } });
+      await writer.putCatalog([{ idx: 0, itemId: 'i0', metadata: null }]);
+      await writer.putUserRecs([{ subjectId: 'a', ranked: { items: Int32Array.of(0), scores: Float32Array.of(1) } }]);
+      await writer.putPopular({ items: Int32Array.of(0), scores: Float32Array.of(1) });
+      const { version } = await writer.commit();
+      await store.putUserRecsIfCurrent(version, [{ subjectId: 'a', ranked: { items: Int32Array.of(0), scores: Float32Array.of(2) }, cursor: '3' }]);
+      const cursors = `{${prefix}:v${version}:u:0}:cursors`;
+      expect(await rawCommand(server.port, `EXISTS ${cursors}`)).toBe(':1\r\n');
+      await store.beginVersion({ expected: { u: 1, c: 1 } }).then(async (w) => {
+        await w.putCatalog([{ idx: 0, itemId: 'i0', metadata: null }]);
+        await w.putPopular({ items: Int32Array.of(0), scores: Float32Array.of(1) });
+        await w.commit();
+      });
+      await store.prune(1, { retiredGraceMs: 0 });
+      expect(await rawCommand(server.port, `EXISTS ${cursors}`)).toBe(':0\r\n');
     } finally {
       await store.close();
     }

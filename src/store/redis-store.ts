@@ -7,7 +7,9 @@
  *   (hash version → JSON record), and `{rtrec}:store-id` (the store's identity, see
  *   OnlineStore.storeId).
  * - Data keys carry no hash tag and spread over the cluster: `rtrec:v<n>:<collection>:<shard>` is a
- *   hash from key (user id, item id, or item index) to encoded value. On a single server the list
+ *   hash from key (user id, item id, or item index) to encoded value. A user-list hash updated in
+ *   real time has a companion `{rtrec:v<n>:u:<shard>}:cursors` (same slot: its hash tag is the data
+ *   key) holding the log cursor each list was computed at, so a list is never replaced by an older one. On a single server the list
  *   collections are one hash each (up to 2^20 entries), so the reads of one serving turn are one
  *   HMGET (redis-read-batch.ts); a cluster gets ~1,000 entries per hash to spread over nodes. A
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
@@ -33,7 +35,7 @@ import { ByteWindow } from './byte-window.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
 import { planHsets, writeHsets, type HashWriteOptions } from './redis-hash-writes.js';
 import { HashReadBatch } from './redis-read-batch.js';
-import type { BackendAppendOptions, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptions {
@@ -121,6 +123,24 @@ for i = 2, #ARGV, 7 do
 end
 for c in pairs(touched) do redis.call('PEXPIRE', KEYS[c], ARGV[1]) end
 return out`;
+
+/**
+ * Writes user lists of one data hash, each only when the cursor kept for it is not later than its
+ * own (see OnlineStore.putUserRecsIfCurrent). KEYS: the data hash, its cursor hash (same slot).
+ * ARGV: userId, encoded list, cursor triples. Returns the users not written.
+ */
+const WRITE_LISTS_IF_CURRENT_SCRIPT = `
+local refused = {}
+for i = 1, #ARGV, 3 do
+  local kept = redis.call('HGET', KEYS[2], ARGV[i])
+  if kept and tonumber(kept) > tonumber(ARGV[i + 2]) then
+    refused[#refused + 1] = ARGV[i]
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+  end
+end
+return refused`;
 
 /** KEYS: the bucket's sorted set. ARGV: keepMs, then itemId, amount pairs. */
 const ADD_COUNTERS_SCRIPT = `
@@ -340,6 +360,22 @@ class RedisBackend implements StoreBackend {
     await writeHsets(this.#conn, planHsets(fields, HSET_MAX_BYTES), this.#writes);
   }
 
+  async writeUserListsIfCurrent(place: VersionPlace, entries: readonly CursorEntry[]): Promise<string[]> {
+    const byHash = new Map<string, (string | Buffer)[]>();
+    for (const e of entries) {
+      // Redis user cursors count the user's events (see userEventsAfter).
+      if (!/^\d{1,15}$/.test(e.cursor)) throw new TypeError(`user cursor ${JSON.stringify(e.cursor)} of ${e.key} is not an event count`);
+      const hash = this.#dataKey(place, COLLECTIONS.userRecs, e.key);
+      let args = byHash.get(hash);
+      if (!args) byHash.set(hash, (args = []));
+      args.push(e.key, e.value, e.cursor);
+    }
+    const replies = await Promise.all(
+      [...byHash].map(([hash, args]) => this.#conn.send(hash, ['EVAL', WRITE_LISTS_IF_CURRENT_SCRIPT, '2', hash, cursorKey(hash), ...args]) as Promise<string[]>),
+    );
+    return replies.flat().map(String);
+  }
+
   readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
     return this.#reads.read(this.#dataKey(place, collection, key), key).then((v) => (v === null ? undefined : decode(v)));
   }
@@ -356,6 +392,7 @@ class RedisBackend implements StoreBackend {
 
   async deleteData(place: VersionPlace): Promise<void> {
     const keys = ALL_COLLECTIONS.flatMap((c) => this.#shardKeys(place, c));
+    keys.push(...this.#shardKeys(place, COLLECTIONS.userRecs).map(cursorKey));
     await Promise.all(keys.map((k) => this.#conn.send(k, ['UNLINK', k])));
   }
 
@@ -377,6 +414,14 @@ class RedisBackend implements StoreBackend {
   #eval(script: string, args: readonly string[]): Promise<unknown> {
     return this.#conn.send(this.#versions, ['EVAL', script, '2', this.#versions, this.#active, ...args]);
   }
+}
+
+/**
+ * The hash keeping the cursor of each list in user-list hash `hash` (see putUserRecsIfCurrent): its
+ * hash tag is the whole data key, which has none, so both are in the same cluster slot.
+ */
+function cursorKey(hash: string): string {
+  return `{${hash}}:cursors`;
 }
 
 /** Power-of-two shard count giving about `target` entries per hash. */

@@ -11,6 +11,11 @@ export interface DataEntry {
   readonly value: Buffer;
 }
 
+/** A user list entry computed from the user's log up to `cursor`. */
+export interface CursorEntry extends DataEntry {
+  readonly cursor: string;
+}
+
 /** Where a version's data lives: its number and the backend's layout parameters. */
 export interface VersionPlace {
   readonly version: number;
@@ -56,6 +61,8 @@ export interface StoreBackend extends Omit<EventLog, 'appendEvents'>, ItemCounte
   planLayout(expected: Partial<VersionCounts>): Readonly<Record<string, number>>;
   /** Writes one batch as one transaction or pipeline. */
   writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void>;
+  /** Writes user lists each only when current (see OnlineStore.putUserRecsIfCurrent); returns the keys not written. */
+  writeUserListsIfCurrent(place: VersionPlace, entries: readonly CursorEntry[]): Promise<string[]>;
   /**
    * One entry, passed through `decode` as soon as it is read: `bytes` may be the store's own reused
    * buffer (LMDB hands out its read buffer without a copy), so `decode` must copy what it keeps.

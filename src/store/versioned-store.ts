@@ -11,6 +11,7 @@ import {
   POPULAR_KEY,
   type BeginOptions,
   type Catalog,
+  type CursorList,
   type ItemFields,
   type OnlineStore,
   DEFAULT_RETIRED_GRACE_MS,
@@ -166,12 +167,24 @@ export class VersionedStore implements OnlineStore {
   }
 
   async putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void> {
+    const place = await this.#readyPlace(version);
+    if (lists.length === 0) return;
+    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) })));
+  }
+
+  async putUserRecsIfCurrent(version: number, lists: readonly CursorList[]): Promise<ReadonlySet<string>> {
+    const place = await this.#readyPlace(version);
+    if (lists.length === 0) return new Set();
+    return new Set(await this.#backend.writeUserListsIfCurrent(place, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked), cursor: l.cursor }))));
+  }
+
+  /** Where ready version `version` lives (only a ready version's lists are updated in place). */
+  async #readyPlace(version: number): Promise<VersionPlace> {
     const place = this.#places.get(version) ?? (await this.#place(version));
     if (!this.#places.has(version)) {
       throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is not ready; only a ready version's lists can be updated`);
     }
-    if (lists.length === 0) return;
-    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) })));
+    return place;
   }
 
   get writesListsWithEvents(): boolean {
