@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeOnEachStore } from '../../test/support/each-store.js';
 import { publishModel } from '../jobs/publish.js';
 import type { NewEvent } from '../store/event-log.js';
-import type { OnlineStore, SubjectList } from '../store/online-store.js';
+import type { CursorList, OnlineStore } from '../store/online-store.js';
 import { openStore } from '../store/open-store.js';
 import { loadEventConfig } from './event-config.js';
 import { fixedModelSource, type ModelLookup, type ModelSource } from './model-source.js';
@@ -13,16 +13,16 @@ import { updateTargetOf } from './test-support/update-target.js';
 const K = 5;
 const config = loadEventConfig('');
 
-/** The store with the putUserRecsBatch calls numbered in `failures` (from 1) failing, as a store error would. */
+/** The store with the user-list writes numbered in `failures` (from 1) failing, as a store error would. */
 function failingListWrites(store: OnlineStore, failures: readonly number[]): { store: OnlineStore; calls: number[] } {
   const calls: number[] = [];
   const proxy = new Proxy(store, {
     get(target, prop) {
-      if (prop === 'putUserRecsBatch') {
-        return (version: number, lists: readonly SubjectList[]) => {
+      if (prop === 'putUserRecsBatch' || prop === 'putUserRecsIfCurrent') {
+        return (version: number, lists: readonly CursorList[]) => {
           calls.push(lists.length);
           if (failures.includes(calls.length)) return Promise.reject(new Error('store went away'));
-          return target.putUserRecsBatch(version, lists);
+          return prop === 'putUserRecsBatch' ? target.putUserRecsBatch(version, lists) : target.putUserRecsIfCurrent(version, lists);
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;
@@ -30,6 +30,25 @@ function failingListWrites(store: OnlineStore, failures: readonly number[]): { s
     },
   });
   return { store: proxy, calls };
+}
+
+/** The store with `before` run (once) just before its first user-list write goes ahead. */
+function beforeFirstListWrite(store: OnlineStore, before: () => Promise<unknown>): OnlineStore {
+  let pending: (() => Promise<unknown>) | undefined = before;
+  const hooked = (name: 'putUserRecsBatch' | 'putUserRecsIfCurrent') =>
+    async (...args: unknown[]) => {
+      const run = pending;
+      pending = undefined;
+      await run?.();
+      return (store[name] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+    };
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'putUserRecsBatch' || prop === 'putUserRecsIfCurrent') return hooked(prop);
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A model source that has no model for the first `misses` lookups (a folder not deployed yet). */
@@ -112,6 +131,27 @@ function catchUpSuite(freshUrl: () => Promise<string>): void {
     const before = await store.getUserRecs(target.version, 'late-3');
     await new OnlineUpdater(store, config, fixedModelSource(als.model)).updateUsers(target, ['late-3']);
     expect(await store.getUserRecs(target.version, 'late-3')).toEqual(before);
+  });
+
+  it('a catch-up never overwrites the newer list another instance wrote between its read and its write', async () => {
+    await logged(['mover']);
+    // Another instance already serves the version: it wrote the user's list from the log.
+    const other = new OnlineUpdater(store, config, fixedModelSource(als.model));
+    await other.updateUsers(target, ['mover']);
+    const top = (await store.getUserRecs(target.version, 'mover'))!.items[0];
+    // This instance's catch-up reads the user's log; before it writes, the other instance logs a
+    // dislike of the user's top item and writes the list without it (answering 202).
+    const dislike: NewEvent = { eventId: 'mover-dislike', userId: 'mover', itemId: als.model.items.idOf(top), type: 'dislike', ts: 9_999 };
+    const racing = beforeFirstListWrite(store, async () => {
+      expect(await other.ingest(target, [dislike])).toMatchObject({ updatedUsers: 1 });
+      expect([...(await store.getUserRecs(target.version, 'mover'))!.items]).not.toContain(top);
+    });
+    expect(await new OnlineUpdater(racing, config, fixedModelSource(als.model)).catchUp(target, { retryMs: [] })).toMatchObject({ state: 'done', users: 1 });
+    // The catch-up's list from before the dislike was not written over it; it folded the dislike in.
+    const after = (await store.getUserRecs(target.version, 'mover'))!;
+    expect([...after.items]).not.toContain(top);
+    await new OnlineUpdater(store, config, fixedModelSource(als.model)).updateUsers(target, ['mover']);
+    expect(await store.getUserRecs(target.version, 'mover')).toEqual(after);
   });
 
   it('catchUp stops when a later catch-up supersedes it, when stopped, and at once when waiting cannot help', async () => {

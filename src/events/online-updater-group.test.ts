@@ -3,7 +3,7 @@ import { describeOnEachStore } from '../../test/support/each-store.js';
 import { createRng } from '../core/rng.js';
 import { publishModel } from '../jobs/publish.js';
 import type { AppendOptions, NewEvent } from '../store/event-log.js';
-import type { OnlineStore, SubjectList } from '../store/online-store.js';
+import type { CursorList, OnlineStore } from '../store/online-store.js';
 import { openStore } from '../store/open-store.js';
 import { loadEventConfig } from './event-config.js';
 import { LivePopularity } from './live-popularity.js';
@@ -15,7 +15,7 @@ import { explicitAlsModel, type ExplicitAls } from './test-support/explicit-als.
 const K = 10;
 const config = loadEventConfig('');
 
-/** The store with its appendEvents and putUserRecsBatch calls recorded. */
+/** The store with its appendEvents and putUserRecsIfCurrent calls recorded. */
 function recorded(store: OnlineStore): { store: OnlineStore; appends: AppendOptions[]; listBatches: number[] } {
   const appends: AppendOptions[] = [];
   const listBatches: number[] = [];
@@ -27,10 +27,10 @@ function recorded(store: OnlineStore): { store: OnlineStore; appends: AppendOpti
           return target.appendEvents(events, options);
         };
       }
-      if (prop === 'putUserRecsBatch') {
-        return (version: number, lists: readonly SubjectList[]) => {
+      if (prop === 'putUserRecsIfCurrent') {
+        return (version: number, lists: readonly CursorList[]) => {
           listBatches.push(lists.length);
-          return target.putUserRecsBatch(version, lists);
+          return target.putUserRecsIfCurrent(version, lists);
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;

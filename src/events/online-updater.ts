@@ -22,16 +22,17 @@
  * lists computed in full are folded in and ranked for the whole group at once by the FoldRanker
  * (fold-ranker.ts: on worker threads in the server, so reads are answered meanwhile).
  *
- * Updates of one user are serialised within a process, the list write included. Two instances
- * updating the same user at the same moment may finish in either order; each computes from the log
- * as it read it, so the list can miss the other instance's concurrent event until that user's next
- * event or the next rebuild.
+ * Updates of one user are serialised within a process, the list write included. Across instances,
+ * every list is written only if it is current (in the append's transaction, or putUserRecsIfCurrent):
+ * a list computed before another instance logged an event for the user and wrote a newer list never
+ * replaces that one; the refused user is folded again from where its log moved on. So a catch-up
+ * (on every rolling restart) cannot undo another instance's read-your-writes.
  */
 import { mapInSlices } from '../core/slices.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { Ranked } from '../models/recommender.js';
 import { NO_EVENTS_CURSOR, type AppendOptions, type AppendResult, type CounterAdd, type EventSync, type NewEvent, type StoredEvent } from '../store/event-log.js';
-import type { OnlineStore, SubjectList } from '../store/online-store.js';
+import type { CursorList, OnlineStore } from '../store/online-store.js';
 import type { EventConfig } from './event-config.js';
 import { FoldCache, DEFAULT_FOLD_CACHE_USERS, type FoldEntry } from './fold-cache.js';
 import { listsFor, type RankedList } from './list-ranking.js';
@@ -45,6 +46,8 @@ import { foldEvents, userInteractions, type UserInteractions } from './user-inte
 
 /** List length when the version's meta does not say (publish records `topK`). */
 const DEFAULT_TOP_K = 100;
+/** Times a user's list is folded and written again when the store refused it as not current. */
+const WRITE_ROUNDS = 3;
 /** Users recomputed per batch during a rebuild. */
 const REBUILD_BATCH = 256;
 /** Groups being logged at once; later calls wait and are grouped together (see #flush). */
@@ -470,13 +473,34 @@ export class OnlineUpdater {
     return this.#locks.run([...byUser.keys()], () => this.#updateUnlocked(target, model, byUser));
   }
 
+  /**
+   * Folds in and writes the lists of `byUser`'s users. Each list is written only if no newer one
+   * can be in the store (putUserRecsIfCurrent: another instance logged an event for the user and
+   * wrote its list meanwhile); a refused user is folded again from where its log moved on and
+   * written, for up to WRITE_ROUNDS rounds. Returns the users whose lists are current: written, or
+   * still refused after the last round (events keep being logged for them, and each of those
+   * updates writes a list at least as new).
+   */
   async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
+    const written = new Set<string>();
+    let pending = byUser;
+    for (let round = 1; ; round++) {
+      const refused = await this.#updateRound(target, model, pending, written);
+      if (refused.size === 0 || round === WRITE_ROUNDS) {
+        for (const u of refused) written.add(u);
+        return written;
+      }
+      pending = new Map([...refused].map((u) => [u, undefined]));
+    }
+  }
+
+  /** One round of #updateUnlocked: adds the users written to `written`, returns those refused. */
+  async #updateRound(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>, written: Set<string>): Promise<ReadonlySet<string>> {
     const users = [...byUser.keys()];
     const folded = await mapInSlices(users, PLAN_SLICE, (u) => this.#fold(target, model, u, byUser.get(u)));
     const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker, target.popular);
-    const lists: SubjectList[] = [];
-    const entries: FoldEntry[] = [];
-    const written = new Set<string>();
+    const lists: CursorList[] = [];
+    const entries = new Map<string, FoldEntry>();
     for (let j = 0; j < users.length; j++) {
       const f = folded[j];
       const update = updates[j];
@@ -489,13 +513,16 @@ export class OnlineUpdater {
         written.add(users[j]);
         continue;
       }
-      lists.push({ subjectId: users[j], ranked: update.ranked });
-      entries.push(entry);
+      lists.push({ subjectId: users[j], ranked: update.ranked, cursor: f.cursor });
+      entries.set(users[j], entry);
     }
-    await this.#store.putUserRecsBatch(target.version, lists);
-    for (const e of entries) e.written = true;
-    for (const l of lists) written.add(l.subjectId);
-    return written;
+    const refused = await this.#store.putUserRecsIfCurrent(target.version, lists);
+    for (const [userId, entry] of entries) {
+      if (refused.has(userId)) continue;
+      entry.written = true;
+      written.add(userId);
+    }
+    return refused;
   }
 
   /**
