@@ -1,7 +1,22 @@
 /**
  * @module IdMap: the only bridge between external ids (`userId: string`) and dense indices
- * (`userIdx: number`, 0..size-1, in order of first appearance).
+ * (`userIdx: number`, 0..size-1, in order of first appearance); and the text check every external
+ * id taken from a client passes.
  */
+
+/**
+ * Why `id` cannot be an external id, as text, or undefined. Ids are kept and exported as UTF-8
+ * (LMDB keys, Redis keys and fields, CSV files): a lone surrogate (JSON `"\ud800"`) has no UTF-8
+ * form and becomes U+FFFD there, so two different ids would become one (on Redis and in exports,
+ * not on LMDB); control characters break logs, keys and CSV rows. Lengths and blank ids are the
+ * callers' to check (their limits differ).
+ */
+export function idTextProblem(id: string): string | undefined {
+  if (!id.isWellFormed()) return 'is not well-formed Unicode: it holds a lone surrogate (such as \\ud800), which UTF-8 stores and exports turn into U+FFFD, mixing it up with other ids';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1F\x7F]/.test(id)) return 'holds a control character';
+  return undefined;
+}
 
 export class IdMap {
   readonly #indexOf = new Map<string, number>();

@@ -57,6 +57,13 @@ describe('checkEvent', () => {
     // 86 three-byte characters: 258 bytes although only 86 characters.
     expect(reason({ userId: '€'.repeat(86), itemId: 'i', type: 'view' })).toMatch(/longer than 256 bytes/);
     expect(reason({ userId: 'u\n', itemId: 'i', type: 'view' })).toMatch(/control character/);
+    // A lone surrogate has no UTF-8 form: Redis and CSV exports would turn "\ud800" and "\udfff" into one id.
+    for (const field of ['userId', 'itemId', 'eventId']) {
+      for (const bad of ['\ud800', 'a\udfffb', '\ude00\ud83d']) {
+        expect(reason({ userId: 'u', itemId: 'i', type: 'view', [field]: bad })).toMatch(new RegExp(`^${field} is not well-formed Unicode: it holds a lone surrogate`));
+      }
+    }
+    expect(reason({ userId: 'u\ud83d\ude00', itemId: '\u{1F600}', type: 'view' })).toBe('ok');
     // Blank ids could not be trained on (the data loader refuses them).
     expect(reason({ userId: '   ', itemId: 'i', type: 'view' })).toMatch(/^userId must not be blank/);
     expect(reason({ userId: 'u', itemId: ' ', type: 'view' })).toMatch(/^itemId must not be blank/);

@@ -1,9 +1,11 @@
 /**
  * @module Checks one raw event of a `POST /v1/events` body and turns it into what the log stores.
  * Each event is checked on its own so a batch keeps its valid events; the reason names the field.
- * Ids follow the read routes' rules (1–256 bytes of UTF-8, no control characters).
+ * Ids follow the read routes' rules (1–256 bytes of UTF-8, well-formed Unicode, no control
+ * characters; see idTextProblem).
  */
 import { randomUUID } from 'node:crypto';
+import { idTextProblem } from '../core/ids.js';
 import { isBlank, parseTimestamp } from '../data/field-parsers.js';
 import type { NewEvent } from '../store/event-log.js';
 import { RATING_MAX, RATING_MIN, RATING_TYPE, type EventConfig } from './event-config.js';
@@ -65,9 +67,7 @@ function idProblem(v: unknown): string | undefined {
   // The data loader refuses blank ids, so an exported blank id would stop the next training.
   if (isBlank(v)) return 'must not be blank';
   if (Buffer.byteLength(v, 'utf8') > MAX_EVENT_ID_BYTES) return `is longer than ${MAX_EVENT_ID_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1F\x7F]/.test(v)) return 'holds a control character';
-  return undefined;
+  return idTextProblem(v);
 }
 
 function parseTime(v: unknown): number | undefined {

@@ -57,6 +57,8 @@ const CASES: readonly Case[] = [
   { name: 'unknown body field', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: ['u1'], debug: true }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
   { name: 'batch k out of range', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: ['u1'], k: 1000 }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
   { name: 'batch id with control character', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: ['ok', 'a\u0007b'] }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
+  { name: 'batch id with a lone surrogate', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: ['ok', '\ud800'] }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
+  { name: 'batch exclude id with a lone surrogate', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: ['ok'], exclude: ['x\udc00'] }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
   { name: 'batch id over 256 bytes', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: [wide] }), status: 400, code: 'RTREC_ERR_HTTP_VALIDATION' },
   { name: 'oversize body', method: 'POST', url: '/v1/recommendations:batch', body: batch({ userIds: Array.from({ length: 600 }, (_, j) => `user-${j}`) }), status: 413, code: 'RTREC_ERR_HTTP_PAYLOAD_TOO_LARGE' },
   { name: 'wrong content type', method: 'POST', url: '/v1/recommendations:batch', body: 'userIds=u1', contentType: 'text/plain', status: 415, code: 'RTREC_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE' },

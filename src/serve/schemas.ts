@@ -5,6 +5,7 @@
  */
 import { Type } from 'typebox';
 import { RecError } from '../core/errors.js';
+import { idTextProblem } from '../core/ids.js';
 
 export const MAX_ID_BYTES = 256;
 export const MAX_K = 100;
@@ -15,7 +16,7 @@ export const MAX_EXCLUDE = 100;
 /** Printable text: no ASCII control characters (they break logs, keys and CSV exports). */
 const NO_CONTROL_CHARS = '^[^\\x00-\\x1F\\x7F]+$';
 
-export const IdSchema = Type.String({ minLength: 1, maxLength: MAX_ID_BYTES, pattern: NO_CONTROL_CHARS, description: `An external id: 1-${MAX_ID_BYTES} bytes of UTF-8, no control characters.` });
+export const IdSchema = Type.String({ minLength: 1, maxLength: MAX_ID_BYTES, pattern: NO_CONTROL_CHARS, description: `An external id: 1-${MAX_ID_BYTES} bytes of UTF-8 (well-formed Unicode), no control characters.` });
 
 const K = Type.Integer({ minimum: 1, maximum: MAX_K, default: DEFAULT_K, description: `Number of items, 1-${MAX_K}.` });
 const Genre = Type.String({ minLength: 1, maxLength: 64, pattern: NO_CONTROL_CHARS, description: 'Only items whose genres metadata contains this genre (case-insensitive).' });
@@ -102,13 +103,16 @@ export const ERROR_RESPONSES = {
 } as const;
 
 /**
- * Checks what JSON Schema cannot: the UTF-8 byte length of an id (maxLength counts characters).
+ * Checks what JSON Schema cannot: the UTF-8 byte length of an id (maxLength counts characters) and
+ * that it is well-formed Unicode (see idTextProblem).
  * @throws RTREC_ERR_HTTP_VALIDATION
  */
-export function assertIdBytes(what: string, id: string): void {
+export function assertIdText(what: string, id: string): void {
   if (Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) {
     throw new RecError('RTREC_ERR_HTTP_VALIDATION', `${what} is longer than ${MAX_ID_BYTES} bytes`);
   }
+  const why = idTextProblem(id);
+  if (why) throw new RecError('RTREC_ERR_HTTP_VALIDATION', `${what} ${why}`);
 }
 
 /** Splits a comma-separated exclude list and checks each id. @throws RTREC_ERR_HTTP_VALIDATION */
@@ -116,10 +120,6 @@ export function parseExcludeCsv(csv: string | undefined): string[] {
   if (csv === undefined) return [];
   const ids = csv.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (ids.length > MAX_EXCLUDE) throw new RecError('RTREC_ERR_HTTP_VALIDATION', `querystring/exclude lists ${ids.length} ids, at most ${MAX_EXCLUDE} are allowed`);
-  for (const id of ids) {
-    assertIdBytes('querystring/exclude id', id);
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1F\x7F]/.test(id)) throw new RecError('RTREC_ERR_HTTP_VALIDATION', 'querystring/exclude holds a control character');
-  }
+  for (const id of ids) assertIdText('querystring/exclude id', id);
   return ids;
 }

@@ -21,7 +21,7 @@ import {
   SimilarSchema,
   UserParamsSchema,
   UserRecsSchema,
-  assertIdBytes,
+  assertIdText,
   parseExcludeCsv,
 } from '../schemas.js';
 
@@ -65,7 +65,7 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
     },
   }, async (req, reply) => {
     const { userId } = req.params;
-    assertIdBytes('params/userId', userId);
+    assertIdText('params/userId', userId);
     const exclude = parseExcludeCsv(req.query.exclude);
     const snap = snapshotOf(deps);
     const ans = await service.userRecs(snap, userId, { k: req.query.k, exclude, genre: req.query.genre });
@@ -85,8 +85,8 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
     },
   }, async (req, reply) => {
     const { userIds, k = 10, exclude = [], genre } = req.body;
-    userIds.forEach((id, j) => assertIdBytes(`body/userIds/${j}`, id));
-    exclude.forEach((id, j) => assertIdBytes(`body/exclude/${j}`, id));
+    userIds.forEach((id, j) => assertIdText(`body/userIds/${j}`, id));
+    exclude.forEach((id, j) => assertIdText(`body/exclude/${j}`, id));
     const snap = snapshotOf(deps);
     const answers = await Promise.all(userIds.map((id) => service.userRecs(snap, id, { k, exclude, genre })));
     markDegraded(deps, reply, 'batch', answers.some((a) => a.degraded));
@@ -105,7 +105,7 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
     },
   }, async (req, reply) => {
     const { itemId } = req.params;
-    assertIdBytes('params/itemId', itemId);
+    assertIdText('params/itemId', itemId);
     const exclude = parseExcludeCsv(req.query.exclude);
     const snap = snapshotOf(deps);
     if (!snap.itemIndex.has(itemId)) throw new RecError('RTREC_ERR_HTTP_NOT_FOUND', `item ${JSON.stringify(itemId)} is not in version ${snap.version}`);
@@ -139,7 +139,7 @@ export function registerReadRoutes(app: RtrecApp, deps: RouteDeps): void {
     },
   }, (req, reply) => {
     const { itemId } = req.params;
-    assertIdBytes('params/itemId', itemId);
+    assertIdText('params/itemId', itemId);
     const snap = snapshotOf(deps);
     const idx = snap.itemIndex.get(itemId);
     if (idx === undefined) throw new RecError('RTREC_ERR_HTTP_NOT_FOUND', `item ${JSON.stringify(itemId)} is not in version ${snap.version}`);
