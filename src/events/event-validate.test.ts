@@ -37,13 +37,29 @@ describe('checkEvent', () => {
     expect(ts('2024-01-01x')).toMatch(/timestamp/);
   });
 
+  it('reads a numeric timestamp as ms since the epoch, and refuses one too small for ms (seconds) saying which unit is expected', () => {
+    const ts = (timestamp: unknown) => {
+      const r = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp }, config, NOW);
+      return r.ok ? r.event.ts : r.reason;
+    };
+    expect(ts(1_767_225_600_000)).toBe(Date.parse('2026-01-01T00:00:00Z'));
+    // The same time in seconds would be 1970-01-21 as ms: refused, not logged 56 years early.
+    expect(ts(1_767_225_600)).toBe('timestamp 1767225600 is too small for ms since the epoch (it looks like seconds): send ms (e.g. 1767225600000) or an ISO-8601 time');
+    expect(ts(0)).toMatch(/looks like seconds/);
+    expect(ts(99_999_999_999)).toMatch(/looks like seconds/);
+    expect(ts(100_000_000_000)).toBe(100_000_000_000);
+    // Unambiguous forms are unaffected: an ISO-8601 time of 1970, a negative number as before.
+    expect(ts('1970-01-02')).toBe(86_400_000);
+    expect(ts(-5)).toMatch(/^timestamp must be an ISO-8601 time or ms since the epoch/);
+  });
+
   it('defaults the time to the receive time and invents distinct event ids', () => {
     const a = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view' }, config, NOW);
-    const b = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp: 1_000 }, config, NOW);
+    const b = checkEvent({ userId: 'u1', itemId: 'i1', type: 'view', timestamp: 1_700_000_000_000 }, config, NOW);
     expect(a.ok && b.ok).toBe(true);
     if (!a.ok || !b.ok) return;
     expect(a.event.ts).toBe(NOW);
-    expect(b.event.ts).toBe(1_000);
+    expect(b.event.ts).toBe(1_700_000_000_000);
     expect(a.event.eventId).not.toBe(b.event.eventId);
     expect(a.event.value).toBeUndefined();
   });

@@ -14,6 +14,14 @@ export const MAX_EVENT_ID_BYTES = 256;
 export const MAX_EVENTS_PER_REQUEST = 1_000;
 /** Event times accepted: not before 1970 and at most one day ahead of the server clock. */
 const MAX_FUTURE_MS = 86_400_000;
+/**
+ * The smallest numeric timestamp accepted, ms (1973-03-03). A number is ms since the epoch, as the
+ * API documents; the data loader and exported files count seconds, and any date in seconds up to
+ * the year 5138 is below this, so a time sent in seconds (1700000000: 1970-01-20 as ms) is refused
+ * rather than logged 50 years early, where training (which orders a pair's rows by time) would let
+ * older base data outrank it.
+ */
+export const MIN_NUMERIC_TS_MS = 1e11;
 
 const FIELDS = new Set(['userId', 'itemId', 'type', 'value', 'timestamp', 'eventId']);
 
@@ -51,6 +59,9 @@ export function checkEvent(raw: unknown, config: EventConfig, nowMs: number): Ev
   let ts = nowMs;
   if (doc.timestamp !== undefined) {
     const parsed = parseTime(doc.timestamp);
+    if (typeof doc.timestamp === 'number' && parsed !== undefined && parsed >= 0 && parsed < MIN_NUMERIC_TS_MS) {
+      return fail(`timestamp ${doc.timestamp} is too small for ms since the epoch (it looks like seconds): send ms (e.g. ${doc.timestamp * 1000}) or an ISO-8601 time`);
+    }
     if (parsed === undefined || parsed < 0 || parsed > nowMs + MAX_FUTURE_MS) return fail('timestamp must be an ISO-8601 time or ms since the epoch, not in the future');
     ts = parsed;
   }

@@ -23,7 +23,7 @@ const EventSchema = Type.Object(
     itemId: Type.String({ description: 'Item id (as user ids); events on items the served version lacks are logged for the next training.' }),
     type: Type.String({ description: 'A configured event type: rating, view, click, add_to_cart, purchase, dislike by default.' }),
     value: Type.Optional(Type.Number({ description: 'The rating (0.5-5), for rating events only.' })),
-    timestamp: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'When it happened: ISO-8601 (UTC when no zone is given), or ms since the epoch; default: now.' })),
+    timestamp: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'When it happened: ISO-8601 (UTC when no zone is given), or ms since the epoch (a number below 1e11, e.g. seconds, is refused); default: now.' })),
     eventId: Type.Optional(Type.String({ description: 'Unique id; a retry with the same id is answered as a duplicate and applied once.' })),
   },
   { additionalProperties: true },
