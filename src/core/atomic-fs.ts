@@ -3,7 +3,7 @@
  * temporary name beside the target and renamed into place only when complete.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecError } from './errors.js';
 
@@ -31,6 +31,50 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Where writeTextFileAtomic's producer writes: text is buffered and written in chunks. */
+export interface TextSink {
+  write(text: string): Promise<void>;
+}
+
+/** Characters buffered before a write to the file (about 1 MiB of mostly ASCII text). */
+const TEXT_CHUNK = 1 << 20;
+
+/**
+ * Writes the text `produce` gives its sink to `path` atomically, streamed: it goes to a temporary
+ * file chunk by chunk (never held whole in memory, so its size is not bounded by the largest
+ * string), which is renamed to `path` once complete, after `beforeRename` (e.g. removing a record
+ * that describes the old file). On any failure the temporary file is removed and `path` is untouched.
+ * @throws RTREC_ERR_CONFIG_INVALID when `path` is a folder
+ */
+export async function writeTextFileAtomic(path: string, produce: (out: TextSink) => Promise<void>, options: { readonly beforeRename?: () => Promise<void> } = {}): Promise<void> {
+  const tmp = await prepareFileTarget(path);
+  const file = await open(tmp, 'w');
+  let isOpen = true;
+  let buffered = '';
+  const flush = async () => {
+    const text = buffered;
+    buffered = '';
+    if (text !== '') await file.writeFile(text, 'utf8');
+  };
+  try {
+    await produce({
+      async write(text) {
+        buffered += text;
+        if (buffered.length >= TEXT_CHUNK) await flush();
+      },
+    });
+    await flush();
+    isOpen = false;
+    await file.close();
+    await options.beforeRename?.();
+    await rename(tmp, path);
+  } catch (err) {
+    if (isOpen) await file.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
   }

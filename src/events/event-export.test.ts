@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInteractionsFile } from '../data/load-interactions.js';
-import type { NewEvent } from '../store/event-log.js';
+import type { EventLog, NewEvent, StoredEvent } from '../store/event-log.js';
 import type { OnlineStore } from '../store/online-store.js';
 import { openStore } from '../store/open-store.js';
 import { loadEventConfig } from './event-config.js';
@@ -80,5 +80,23 @@ describe('exportEventsCsv', () => {
     expect(loaded.length).toBe(2);
     expect(loaded.users.toArray()).toEqual(['ann', 'cy']);
     expect([...loaded.rating!]).toEqual([5, 7]);
+  });
+
+  it('leaves the previous export as it was when reading the log fails midway, and replaces it only when complete', async () => {
+    const out = join(dir, 'kept', 'events.csv');
+    let replacing = 0;
+    await exportEventsCsv(store, out, loadEventConfig(''), { beforeReplace: () => Promise.resolve(void replacing++) });
+    expect(replacing).toBe(1);
+    const previous = await readFile(out, 'utf8');
+    const failing = {
+      async *scanEvents(): AsyncIterable<StoredEvent> {
+        yield await Promise.resolve({ eventId: 'z', userId: 'zed', itemId: 'book', type: 'purchase', ts: T0, seq: '1' });
+        throw new Error('store went away');
+      },
+    } as unknown as EventLog;
+    await expect(exportEventsCsv(failing, out, loadEventConfig(''), { beforeReplace: () => Promise.resolve(void replacing++) })).rejects.toThrow('store went away');
+    expect(replacing).toBe(1);
+    expect(await readFile(out, 'utf8')).toBe(previous);
+    expect(await readdir(join(dir, 'kept'))).toEqual(['events.csv']);
   });
 });

@@ -8,9 +8,10 @@
  * - a pair whose last word is a dislike (or whose strength is not positive: only events of a type
  *   weighing 0) is left out, since training reads every value as a positive rating or strength.
  *
- * The timestamp is the pair's latest event. The file is written atomically.
+ * The timestamp is the pair's latest event. The file is streamed to a temporary file and renamed
+ * into place when complete: a failed export leaves the previous file as it was.
  */
-import { writeFileAtomic } from '../core/atomic-fs.js';
+import { writeTextFileAtomic } from '../core/atomic-fs.js';
 import { quoteCsvField } from '../data/csv.js';
 import type { EventLog } from '../store/event-log.js';
 import { RATING_TYPE, isDislike, type EventConfig } from './event-config.js';
@@ -27,6 +28,8 @@ export interface ExportOptions {
   readonly header?: boolean;
   /** Called every 10,000 events read with the number read so far. */
   readonly onEvents?: (read: number) => void;
+  /** Runs once the new file is complete, just before it replaces `path` (e.g. to remove the old file's record). */
+  readonly beforeReplace?: () => Promise<void>;
 }
 
 export interface ExportReport {
@@ -97,19 +100,25 @@ export async function exportEventsCsv(log: EventLog, path: string, config: Event
     p.tsMs = Math.max(p.tsMs, e.ts);
     addToPair(p, e, config);
   }
-  let text = options.header === false ? '' : 'userId,itemId,rating,timestamp\n';
   let rows = 0;
   let disliked = 0;
-  for (const p of pairs.values()) {
-    const value = pairValue(p);
-    if (value === undefined) {
-      // Not a row: disliked, or only events of weight 0 (seen, no strength).
-      if (p.disliked) disliked++;
-      continue;
-    }
-    text += `${quoteCsvField(p.userId)},${quoteCsvField(p.itemId)},${value},${Math.floor(p.tsMs / 1000)}\n`;
-    rows++;
-  }
-  await writeFileAtomic(path, text);
+  // Streamed: one string of all rows fails past V8's string limit (~536M characters, ~13M pairs).
+  await writeTextFileAtomic(
+    path,
+    async (out) => {
+      if (options.header !== false) await out.write('userId,itemId,rating,timestamp\n');
+      for (const p of pairs.values()) {
+        const value = pairValue(p);
+        if (value === undefined) {
+          // Not a row: disliked, or only events of weight 0 (seen, no strength).
+          if (p.disliked) disliked++;
+          continue;
+        }
+        await out.write(`${quoteCsvField(p.userId)},${quoteCsvField(p.itemId)},${value},${Math.floor(p.tsMs / 1000)}\n`);
+        rows++;
+      }
+    },
+    options.beforeReplace ? { beforeRename: options.beforeReplace } : {},
+  );
   return { events, rows, disliked, through };
 }

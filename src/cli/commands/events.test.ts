@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCommand } from '../test-support/run-command.js';
 import { readExportSidecar } from '../../events/export-sidecar.js';
+import type { StoredEvent } from '../../store/event-log.js';
 import { openStore } from '../../store/open-store.js';
+import { VersionedStore } from '../../store/versioned-store.js';
 import { registerEventsCommand } from './events.js';
 
 let dir: string;
@@ -67,6 +69,24 @@ describe('rtrec events export', () => {
     expect(await readFile(out, 'utf8')).toBe(`userId,itemId,rating,timestamp\nu1,i2,4,${Date.parse('2026-01-03T00:00:00Z') / 1000}\n`);
     await cli('events', 'export', '--store', storeUrl, '--out', out, '--no-header');
     expect((await readFile(out, 'utf8')).split('\n')).toHaveLength(3);
+  });
+
+  it('leaves the previous export and its record as they were when an export fails midway', async () => {
+    const out = join(dir, 'kept.csv');
+    await cli('events', 'export', '--store', storeUrl, '--out', out);
+    const [csv, record] = await Promise.all([readFile(out, 'utf8'), readFile(`${out}.rtrec-events.json`, 'utf8')]);
+    const scan = vi.spyOn(VersionedStore.prototype, 'scanEvents').mockImplementation(async function* (): AsyncGenerator<StoredEvent> {
+      yield await Promise.resolve({ eventId: 'a', userId: 'u1', itemId: 'i1', type: 'view', ts: 1, seq: '1' });
+      throw new Error('store went away');
+    });
+    try {
+      await expect(cli('events', 'export', '--store', storeUrl, '--out', out)).rejects.toThrow('store went away');
+    } finally {
+      scan.mockRestore();
+    }
+    expect(await readFile(out, 'utf8')).toBe(csv);
+    expect(await readFile(`${out}.rtrec-events.json`, 'utf8')).toBe(record);
+    expect(await readExportSidecar(out)).toMatchObject({ kind: 'watermark' });
   });
 
   it('refuses a malformed --since and unknown --types', async () => {

@@ -54,11 +54,12 @@ export function registerEventsCommand(program: Command): void {
       const store = await openStore(resolveStoreUrl(flags.store), { mustExist: true });
       try {
         // The log's length is not known up front, so there is no bar; the summary counts the events.
-        // A record left by an earlier export to this file must not describe the new one, even if this export fails midway.
-        await removeExportSidecar(flags.out);
         // The identity names this store's log in the record, so publish applies the cut-off only to this store.
         const storeId = await store.storeId({ create: true });
-        const report = await exportEventsCsv(store, flags.out, config, { sinceTs, header: flags.header, ...(types ? { types } : {}) });
+        // A failed export leaves the previous file and its record as they were. Once the new file is
+        // complete, the old record goes before the file is replaced: a record never describes another
+        // export (were the process to stop before the new record, the file has none: no watermark).
+        const report = await exportEventsCsv(store, flags.out, config, { sinceTs, header: flags.header, ...(types ? { types } : {}), beforeReplace: () => removeExportSidecar(flags.out) });
         await writeExportSidecar(flags.out, { through: report.through, ...(sinceTs === undefined ? {} : { since: sinceTs }), ...(types ? { types } : {}), store: store.description, ...(storeId === undefined ? {} : { storeId }), events: report.events, rows: report.rows });
         const record = sidecarPath(flags.out);
         emit(Boolean(flags.json), { ...report, out: flags.out, store: store.description, record }, () => {
