@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import shutil
 import sys
@@ -55,6 +56,7 @@ USER_RECS = "user_recs.jsonl"
 SIMILAR_ITEMS = "similar_items.jsonl"
 ITEMS = "items.jsonl"
 DEFAULT_MARGIN = 50
+DEFAULT_REG = 0.1
 DEFAULT_SIMILAR_K = 20
 
 # The same aliases rtrec's loaders try (src/data/load-options.ts COLUMN_ALIASES), case-insensitive.
@@ -100,7 +102,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--implicit", action="store_true", help="implicit feedback (rtrec model 'ials'); default explicit ('als')")
     p.add_argument("--rank", type=positive_int, default=10, help="latent factors (Spark rank)")
     p.add_argument("--iterations", type=positive_int, default=10, help="iterations (Spark maxIter)")
-    p.add_argument("--reg", type=non_negative_float, default=0.1, help="L2 regularisation (Spark regParam, scaled by counts)")
+    p.add_argument(
+        "--reg",
+        type=non_negative_float,
+        help=f"L2 regularisation as Spark's regParam: each user's and item's solve uses regParam × its number of ratings (implicit: positive ones); rtrec's 'als' reg means the same (default {DEFAULT_REG})",
+    )
+    p.add_argument(
+        "--ials-reg",
+        type=non_negative_float,
+        help="implicit only, instead of --reg: rtrec 'ials' λ, which is not scaled by counts; the job uses regParam = λ / √(mean positive interactions per user × per item)",
+    )
     p.add_argument("--alpha", type=non_negative_float, default=1.0, help="confidence scale, implicit only (Spark alpha)")
     p.add_argument("--nonnegative", action="store_true", help="non-negative factors (Spark nonnegative)")
     p.add_argument("--seed", type=int, default=42, help="random seed (Spark seed)")
@@ -136,6 +147,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         p.error("--recommend-exclude-seen needs --recommend-k")
     if args.similar_k < 0 or args.precompute_margin < 0:
         p.error("--similar-k and --precompute-margin must be >= 0")
+    if args.ials_reg is not None and not args.implicit:
+        p.error("--ials-reg needs --implicit (explicit ALS takes --reg, scaled by counts as rtrec's 'als')")
+    if args.ials_reg is not None and args.reg is not None:
+        p.error("--reg and --ials-reg exclude each other (Spark's scaled regParam, or rtrec's unscaled λ)")
     return args
 
 
@@ -405,6 +420,42 @@ def index_ids(pairs: Any, column: str, index: str) -> Any:
         raise InputError(f"{total} distinct values of {column}: Spark ALS indexes them with 32-bit ints")
     position = F.col("__mid") - F.shiftleft(F.col("__pid").cast("long"), 33)
     return tagged.select(column, (F.create_map(*offsets)[F.col("__pid")] + position).cast("int").alias(index)).cache()
+
+
+@dataclass(frozen=True)
+class Regularisation:
+    """Spark's regParam, and the same penalty in rtrec's terms (export.json hyperParameters.reg)."""
+
+    spark: float
+    rtrec: float
+    # Implicit only: √(mean positive interactions per user × per item), rtrec λ = regParam × this.
+    scale: float | None = None
+    positives: int | None = None
+
+
+def regularisation(args: argparse.Namespace, pairs: Any, num_users: int, num_items: int) -> Regularisation:
+    """Spark's regParam from --reg or --ials-reg, and its equivalent in rtrec's terms.
+
+    Explicit: rtrec's 'als' scales reg by counts exactly as Spark does, so the two are equal.
+    Implicit: Spark's solve regularises each user or item with regParam × its positive interactions
+    (ALS.computeFactors: numExplicits × regParam), rtrec's 'ials' all with one λ; passing λ as
+    regParam over-regularises by the count (rtrec's default 50 flattens the factors). With every
+    count at its mean the Spark penalty is regParam·(n̄_u‖X‖² + n̄_i‖Y‖²); scaling X by s and Y by 1/s
+    changes no score, and at the best s it equals regParam·√(n̄_u·n̄_i)·(‖X‖² + ‖Y‖²): rtrec's
+    objective with λ = regParam·√(n̄_u·n̄_i). Heavy rows are still regularised more than in rtrec."""
+    from pyspark.sql import functions as F
+
+    if not args.implicit:
+        reg = DEFAULT_REG if args.reg is None else args.reg
+        return Regularisation(spark=reg, rtrec=reg)
+    positives = pairs.where(F.col(R) > 0).count()
+    scale = positives / math.sqrt(num_users * num_items)
+    if args.ials_reg is None:
+        spark_reg = DEFAULT_REG if args.reg is None else args.reg
+        return Regularisation(spark=spark_reg, rtrec=spark_reg * scale, scale=scale, positives=positives)
+    # Without positive interactions Spark's per-row penalty is 0 whatever regParam is.
+    spark_reg = args.ials_reg / scale if scale > 0 else args.ials_reg
+    return Regularisation(spark=spark_reg, rtrec=args.ials_reg, scale=scale, positives=positives)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -741,10 +792,11 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
     pairs_by_id.unpersist()
     timings.lap("prepareSeconds")
 
+    reg = regularisation(args, pairs, num_users, num_items)
     model_type = "ials" if args.implicit else "als"
     reporter.step(
         "fit",
-        f"training {model_type} (Spark ALS rank {args.rank}, maxIter {args.iterations}) on {num_pairs} pairs, {num_users} users, {num_items} items",
+        f"training {model_type} (Spark ALS rank {args.rank}, maxIter {args.iterations}, regParam {reg.spark:.4g}) on {num_pairs} pairs, {num_users} users, {num_items} items",
         users=num_users,
         items=num_items,
         interactions=num_pairs,
@@ -752,7 +804,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
     als = ALS(
         rank=args.rank,
         maxIter=args.iterations,
-        regParam=args.reg,
+        regParam=reg.spark,
         alpha=args.alpha,
         nonnegative=args.nonnegative,
         seed=args.seed,
@@ -812,7 +864,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
             "hyperParameters": {
                 "rank": args.rank,
                 "iterations": args.iterations,
-                "reg": args.reg,
+                "reg": reg.rtrec,
                 "alpha": args.alpha,
                 "nonnegative": bool(args.nonnegative),
                 "seed": args.seed,
@@ -820,7 +872,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
             "sparkParams": {
                 "rank": args.rank,
                 "maxIter": args.iterations,
-                "regParam": args.reg,
+                "regParam": reg.spark,
                 "alpha": args.alpha,
                 "nonnegative": bool(args.nonnegative),
                 "seed": args.seed,
@@ -842,6 +894,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
                 **({"recommendations": recs_info} if recs_info else {}),
                 **({"precompute": precompute_info} if precompute_info else {}),
             },
+            **({"regScale": {"positiveInteractions": reg.positives, "factor": reg.scale}} if reg.scale is not None else {}),
             **({"trainRmse": train_rmse} if train_rmse is not None else {}),
             "spark": {
                 "version": spark.version,

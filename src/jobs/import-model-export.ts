@@ -39,6 +39,11 @@ export interface SparkExport {
     readonly itemFactors: string;
     readonly recommendations?: { readonly k: number; readonly excludeSeen: boolean; readonly path: string };
   };
+  /**
+   * Implicit only (jobs since the --ials-reg conversion): hyperParameters.reg = Spark's regParam × `factor`,
+   * √(mean positive interactions per user × per item); absent in older exports, whose reg is regParam.
+   */
+  readonly regScale?: { readonly positiveInteractions: number; readonly factor: number };
   /** Root-mean-square error on the training pairs (explicit only). */
   readonly trainRmse?: number;
   readonly spark: { readonly version: string; readonly master: string };

@@ -74,9 +74,7 @@ export async function importSparkModel(exportDir: string, dataset: Dataset, opti
       `Spark trained on ${c.interactions} pairs of ${c.users} users and ${c.items} items; ${dataset.source} gives ${nnz} pairs of ${users.size} users and ${items.size} items: is it the same data?`,
     );
   }
-  if (type === 'ials') {
-    warn("Spark's implicit ALS scales reg by each row's number of interactions, rtrec's ials does not: fold-in (new users, real-time updates) uses reg unscaled");
-  }
+  if (type === 'ials') warn(implicitRegNote(sparkExport));
 
   const hyperParameters = rtrecHyperParameters(factory, sparkExport, warn);
   const recommender = factory.restore(hyperParameters, users.size, items.size, { arrays: { userFactors, itemFactors }, values: {} });
@@ -119,6 +117,15 @@ function reportTable(what: 'user' | 'item', size: number, table: FactorTableResu
     warn(`${table.unknownCount} ${what} factor rows have ids not in the training data (e.g. ${table.unknownExamples.map((id) => JSON.stringify(id)).join(', ')}): ignored`);
   }
   return missing;
+}
+
+/** What reg the imported ials model keeps, and why it is only an approximation of Spark's. */
+function implicitRegNote(sparkExport: SparkExport): string {
+  const reg = sparkExport.hyperParameters.reg;
+  const what = sparkExport.regScale
+    ? `the model keeps λ = ${reg}, Spark's regParam × √(mean positive interactions per user × per item)`
+    : `this export predates the conversion, so the model keeps Spark's regParam ${reg} as λ`;
+  return `Spark's implicit ALS scales reg by each row's number of interactions, rtrec's ials does not: ${what}, and fold-in (new users, real-time updates) uses it unscaled`;
 }
 
 /** Spark's hyper-parameters in the factory's names: the ones the model has, over its defaults. */

@@ -8,6 +8,8 @@ import { splitCsvLine } from '../data/csv.js';
 import { InteractionsBuilder, type Dataset } from '../data/interactions.js';
 import { DEFAULT_SPARK_VENV, SPARK_UNAVAILABLE } from './spark-submit.js';
 import { trainWithSpark } from './spark-train.js';
+import type { TrainedModel } from '../models/trained-model.js';
+import { trainModel } from './train.js';
 import { rejection } from '../../test/support/rejection.js';
 
 const SPARK_READY = existsSync(join(DEFAULT_SPARK_VENV, 'bin', 'spark-submit'));
@@ -134,6 +136,38 @@ describe.skipIf(!RUN_SPARK)('trainWithSpark on Spark local[2]', () => {
         if (!tied) expect(model.items.idOf(ours.items[j])).toBe(spark.items[j]);
       }
     }
+  }, 240_000);
+
+  it("ials reg means rtrec's λ: on data with equal counts Spark's model matches the embedded one", async () => {
+    // 40 users in two groups, each with 6 of their group's 10 items; every item has 12 users. With
+    // counts this even, Spark's objective with regParam λ / √(6 × 12) is rtrec's up to a rescaling of
+    // the factors that changes no score (jobs/spark/README.md), so both trainers reach the same scores. λ passed as regParam itself penalised rows √72 times harder
+    // and flattened every score to 0.
+    const b = new InteractionsBuilder({ hasRating: false, hasTimestamp: false });
+    for (let u = 0; u < 40; u++) for (let k = 0; k < 6; k++) b.add(`user${u}`, `item${(u % 2) * 10 + ((u + k) % 10)}`, 1, 0);
+    const dataset: Dataset = { interactions: b.build(), itemMetadata: null, source: 'even counts' };
+    const hyperParameters = { rank: 4, iterations: 10, seed: 5, reg: 5 };
+    const spark = await trainWithSpark({ type: 'ials', hyperParameters, dataset, ...SPARK, log: () => undefined });
+    const embedded = await trainModel(dataset, { type: 'ials', hyperParameters, threads: 1 });
+
+    const x = dataset.interactions;
+    const seen = new Set(Array.from({ length: x.length }, (_, j) => x.user[j] * x.items.size + x.item[j]));
+    const meanScores = (model: TrainedModel, trained: boolean) => {
+      let sum = 0, n = 0;
+      for (let u = 0; u < x.users.size; u++) {
+        for (let i = 0; i < x.items.size; i++) {
+          if (seen.has(u * x.items.size + i) !== trained) continue;
+          sum += model.predict(u, i);
+          n++;
+        }
+      }
+      return sum / n;
+    };
+    expect(meanScores(embedded, true)).toBeGreaterThan(0.5);
+    expect(meanScores(spark.model, true)).toBeCloseTo(meanScores(embedded, true), 2);
+    expect(meanScores(spark.model, false)).toBeCloseTo(meanScores(embedded, false), 2);
+    expect(spark.model.info.hyperParameters.reg).toBe(5);
+    expect(spark.sparkExport.regScale?.factor).toBeCloseTo(Math.sqrt(6 * 12), 9);
   }, 240_000);
 
   it('a missing input path is DATA_NOT_FOUND naming the path', async () => {

@@ -107,7 +107,8 @@ export async function trainWithSpark(options: SparkTrainOptions): Promise<SparkT
       '--out', exportDir,
       '--rank', String(hp.rank),
       '--iterations', String(hp.iterations),
-      '--reg', String(hp.reg),
+      // rtrec's ials λ is not scaled by counts; the job converts it to Spark's count-scaled regParam.
+      ...(options.type === 'ials' ? ['--ials-reg', String(hp.reg)] : ['--reg', String(hp.reg)]),
       '--seed', String(hp.seed),
       '--progress', 'json',
       ...(options.type === 'ials' ? ['--implicit', '--alpha', String(hp.alpha)] : []),

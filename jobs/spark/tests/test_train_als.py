@@ -214,3 +214,37 @@ def test_uri_inputs_are_checked_through_hadoop(spark, tmp_path):
     train_als.check_remote_input(spark, f"file://{tmp_path}/part-*.csv")
     with pytest.raises(train_als.InputError, match="does not exist"):
         train_als.check_remote_input(spark, f"file://{tmp_path}/absent/*.csv")
+
+
+# Implicit strengths with one dislike: 6 pairs of 3 users × 3 items, 5 of them positive.
+IMPLICIT_ROWS = [("a", "x", "1"), ("a", "y", "2"), ("b", "y", "1"), ("b", "z", "-1"), ("c", "x", "3"), ("c", "z", "1")]
+
+
+def test_ials_reg_becomes_sparks_count_scaled_reg_param(spark, tmp_path):
+    # Spark regularises each row by regParam × its positive interactions, rtrec's ials by λ alone.
+    # Mean positives: 5/3 per user and 5/3 per item, so λ 5 must become regParam 5 / √(5/3 · 5/3) = 3.
+    data = write_csv(tmp_path / "events.csv", ["userId", "itemId", "rating"], IMPLICIT_ROWS)
+    out = tmp_path / "export"
+    common = ["--data", str(data), "--out", str(out), "--implicit", "--rank", "2", "--iterations", "2", "--blocks", "2", "--progress", "none"]
+    assert train_als.main([*common, "--ials-reg", "5"], spark=spark) == 0
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["sparkParams"]["regParam"] == pytest.approx(3.0)
+    assert manifest["hyperParameters"]["reg"] == 5.0
+    assert manifest["regScale"] == {"positiveInteractions": 5, "factor": pytest.approx(5 / 3)}
+
+    # --reg stays Spark's regParam; export.json states it in rtrec's terms too.
+    assert train_als.main([*common, "--reg", "0.6"], spark=spark) == 0
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["sparkParams"]["regParam"] == 0.6
+    assert manifest["hyperParameters"]["reg"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--ials-reg", "5"], "--ials-reg needs --implicit"), (["--implicit", "--reg", "1", "--ials-reg", "5"], "exclude each other")],
+)
+def test_ials_reg_flag_misuse_is_an_argument_error(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_als.parse_args(["--data", "d.csv", "--out", "o", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -26,7 +26,7 @@ import { addLoadOptions, loadOptionsFrom } from './data.js';
 const HYPER_FLAGS = {
   rank: { name: 'rank', parse: parseIntOption('--rank', 1, 1024), help: 'latent factors (als, ials)' },
   iterations: { name: 'iterations', parse: parseIntOption('--iterations', 1, 1000), help: 'training iterations (als, ials)' },
-  reg: { name: 'reg', parse: parseNumberOption('--reg', 0), help: 'L2 regularisation (als: regParam scaled by counts, ials: lambda)' },
+  reg: { name: 'reg', parse: parseNumberOption('--reg', 0), help: "L2 regularisation (als: Spark's regParam, scaled by each user's and item's rating count; ials: λ, not scaled; --engine spark gives Spark λ / √(mean interactions per user × per item))" },
   alpha: { name: 'alpha', parse: parseNumberOption('--alpha', 0), help: 'confidence scale for implicit feedback (ials)' },
   lambda: { name: 'lambda', parse: parseNumberOption('--lambda', 0), help: 'L2 regularisation of EASE (ease)' },
   seed: { name: 'seed', parse: parseIntOption('--seed', 0, 2 ** 32 - 1), help: 'random seed' },
