@@ -190,11 +190,15 @@ def check_local_input(path: str) -> None:
         raise InputError(f"input file is empty: {path}")
 
 
+def hadoop_path(spark: Any, path: str) -> tuple[Any, Any]:
+    """(Hadoop FileSystem, Path) of a URI, through the session's Hadoop configuration."""
+    hpath = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
 def check_remote_input(spark: Any, path: str) -> None:
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
     try:
-        fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        fs, hpath = hadoop_path(spark, path)
         matches = fs.globStatus(hpath)
     except Exception as err:  # Py4J wraps the Java exception; its message names the cause
         raise InputError(f"cannot open input path {path}: {first_line(err)}") from err
@@ -657,10 +661,12 @@ def precompute(spark: Any, model: Any, pairs: Any, users: Any, items: Any, args:
 
 
 class ExportWriter:
-    """Writes into a temporary sibling folder and renames it into place (local), or straight to the URI."""
+    """Writes into a temporary sibling folder and renames it into place (local), or straight to the
+    URI (remote). Either way export.json, the mark of a complete export, is written last."""
 
-    def __init__(self, out: str) -> None:
+    def __init__(self, out: str, spark: Any) -> None:
         self.out = out
+        self.spark = spark
         self.local = is_local(out)
         if self.local:
             target = os.path.abspath(local_path(out))
@@ -671,6 +677,10 @@ class ExportWriter:
         else:
             self.target = out.rstrip("/")
             self.dir = self.target
+            # Tables are overwritten in place: a previous export's marker must go before the first
+            # one, or a run failing half-way leaves old and new tables that look complete.
+            fs, marker = hadoop_path(spark, self.path(EXPORT_FILE))
+            fs.delete(marker, False)
 
     def path(self, name: str) -> str:
         return os.path.join(self.dir, name) if self.local else f"{self.dir}/{name}"
@@ -707,13 +717,12 @@ class ExportWriter:
         df.write.mode("overwrite").text(path)
         return -1
 
-    def finish(self, spark: Any, manifest: dict[str, Any]) -> None:
+    def finish(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2) + "\n"
         if not self.local:
             # export.json last: its presence marks a complete export.
-            jvm = spark.sparkContext._jvm
-            hpath = jvm.org.apache.hadoop.fs.Path(self.path(EXPORT_FILE))
-            stream = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).create(hpath, True)
+            fs, hpath = hadoop_path(self.spark, self.path(EXPORT_FILE))
+            stream = fs.create(hpath, True)
             stream.write(bytearray(text.encode("utf-8")))
             stream.close()
             return
@@ -825,7 +834,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
         train_rmse = float(err) if err is not None else None
 
     reporter.step("write", f"writing factors to {args.out}")
-    writer = ExportWriter(args.out)
+    writer = ExportWriter(args.out, spark)
     try:
         header = ["id", *[f"f{j}" for j in range(args.rank)]]
         written_users = writer.csv_table(factor_table(model.userFactors, users, U, "userId", args.rank), USER_FACTORS, header)
@@ -904,7 +913,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
             "timings": timings.values,
             "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
-        writer.finish(spark, manifest)
+        writer.finish(manifest)
     except BaseException:
         writer.abort()
         raise

@@ -248,3 +248,34 @@ def test_ials_reg_flag_misuse_is_an_argument_error(flags, message, capsys):
         train_als.parse_args(["--data", "d.csv", "--out", "o", *flags])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_remote_out_loses_its_old_marker_before_any_table_is_written(spark, tmp_path, monkeypatch):
+    # A file:// URI written the way hdfs:// and s3a:// are: through Hadoop, tables overwritten in place.
+    monkeypatch.setattr(train_als, "is_local", lambda path: not path.startswith("file:"))
+    data = write_csv(tmp_path / "ratings.csv", ["userId", "itemId", "rating", "timestamp"], EXPLICIT_ROWS)
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "export.json").write_text('{"format": "rtrec-spark-export", "from": "the previous run"}')
+    args = ["--data", str(data), "--out", f"file://{out}", "--rank", "2", "--iterations", "2", "--blocks", "2", "--progress", "none"]
+
+    # The run fails after the user factors are written: the old marker must not vouch for them.
+    original = train_als.ExportWriter.csv_table
+    written: list[str] = []
+
+    def fail_on_second(self, df, name, header):
+        if written:
+            raise RuntimeError("executor lost")
+        written.append(name)
+        return original(self, df, name, header)
+
+    monkeypatch.setattr(train_als.ExportWriter, "csv_table", fail_on_second)
+    with pytest.raises(RuntimeError, match="executor lost"):
+        train_als.main(args, spark=spark)
+    assert written == [train_als.USER_FACTORS] and (out / train_als.USER_FACTORS).is_dir()
+    assert not (out / "export.json").exists()
+
+    monkeypatch.setattr(train_als.ExportWriter, "csv_table", original)
+    assert train_als.main(args, spark=spark) == 0
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["files"]["layout"] == "folder" and manifest["counts"]["users"] == 5
