@@ -93,7 +93,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description="Train Spark MLlib ALS and write an export folder for `rtrec import-model`.",
     )
     p.add_argument("--data", required=True, help="interactions: CSV with header or Parquet; local path or Hadoop URI")
-    p.add_argument("--out", required=True, help="export folder to write (replaced)")
+    p.add_argument("--out", required=True, help="export folder to write, replaced as a whole: a local one must be missing, empty or a previous export")
     p.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto", help="input format (auto: by extension)")
     p.add_argument("--user-col", help="user id column (default: userId, user_id, user or uid)")
     p.add_argument("--item-col", help="item id column (default: itemId, item_id, item, movieId, movie_id or iid)")
@@ -194,6 +194,23 @@ def hadoop_path(spark: Any, path: str) -> tuple[Any, Any]:
     """(Hadoop FileSystem, Path) of a URI, through the session's Hadoop configuration."""
     hpath = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
+def check_local_out(out: str, data: str | None = None) -> None:
+    """Refuses a local --out that writing the export would destroy: the export replaces the folder
+    as a whole, so it must be missing, empty or a previous export (holding export.json), and must
+    not hold the input. The same rule as rtrec's own outputs (src/core/atomic-fs.ts)."""
+    target = os.path.abspath(local_path(out))
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise InputError(f"argument --out: {out} is a file; give a folder")
+    if data is not None and is_local(data) and os.path.commonpath([target, os.path.abspath(local_path(data))]) == target:
+        raise InputError(f"argument --out: {out} holds the input {data}; the export replaces it as a whole, so give another folder")
+    if not os.path.exists(target):
+        return
+    entries = sorted(os.listdir(target))
+    if entries and EXPORT_FILE not in entries:
+        shown = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
+        raise InputError(f"argument --out: {out} holds files that are not an export ({shown}); the export replaces it as a whole, so give a new or empty folder or a previous export")
 
 
 def check_remote_input(spark: Any, path: str) -> None:
@@ -728,6 +745,8 @@ class ExportWriter:
             return
         with open(self.path(EXPORT_FILE), "w", encoding="utf-8") as fh:
             fh.write(text)
+        # Checked before Spark started too; again here, as the folder may have changed since.
+        check_local_out(self.out)
         old = f"{self.dir}.old"
         if os.path.exists(self.target):
             os.replace(self.target, old)
@@ -936,6 +955,8 @@ def main(argv: Sequence[str] | None = None, spark: Any = None) -> int:
     try:
         if is_local(args.data):
             check_local_input(args.data)
+        if is_local(args.out):
+            check_local_out(args.out, args.data)
     except InputError as err:
         print(f"train_als.py: error: {err}", file=sys.stderr)
         return 2

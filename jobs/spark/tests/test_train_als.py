@@ -279,3 +279,33 @@ def test_remote_out_loses_its_old_marker_before_any_table_is_written(spark, tmp_
     assert train_als.main(args, spark=spark) == 0
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["files"]["layout"] == "folder" and manifest["counts"]["users"] == 5
+
+
+def test_local_out_holding_other_files_is_refused_and_kept(spark, tmp_path, capsys):
+    # `--data data/ratings.csv --out data` used to replace data/, input included.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = write_csv(folder / "ratings.csv", ["userId", "itemId", "rating"], [("u1", "i1", "4"), ("u2", "i2", "3")])
+    before = data.read_bytes()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    for out, message in [(folder, "holds the input"), (tmp_path / "notes", "not an export (todo.txt)"), (data, "is a file")]:
+        code = train_als.main(["--data", str(data), "--out", str(out), "--progress", "none"], spark=spark)
+        assert code == 2
+        err = capsys.readouterr().err
+        assert f"--out: {out}" in err and message in err
+    assert data.read_bytes() == before
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes"]
+
+
+def test_local_out_may_be_empty_or_a_previous_export(spark, tmp_path):
+    data = write_csv(tmp_path / "ratings.csv", ["userId", "itemId", "rating", "timestamp"], EXPLICIT_ROWS)
+    out = tmp_path / "export"
+    out.mkdir()
+    args = ["--data", str(data), "--out", str(out), "--rank", "2", "--iterations", "1", "--blocks", "2", "--progress", "none"]
+    assert train_als.main(args, spark=spark) == 0
+    first = json.loads((out / "export.json").read_text())["createdAt"]
+    assert train_als.main([*args, "--seed", "3"], spark=spark) == 0
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["hyperParameters"]["seed"] == 3 and manifest["createdAt"] >= first
