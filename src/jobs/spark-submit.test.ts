@@ -95,6 +95,14 @@ describe('locateSpark', () => {
     expect(launcher.env.SPARK_CONF_DIR).toBe('/mine');
   });
 
+  it("leaves SPARK_CONF_DIR unset for $SPARK_HOME, so Spark reads the installation's own conf/", async () => {
+    const home = await fakeVenv('spark-home-own-conf');
+    const javaHome = await fakeJavaHome('jdk17-own-conf', '17.0.2');
+    const launcher = await locateSpark(join(dir, 'no-venv'), { PATH: process.env.PATH, JAVA_HOME: javaHome, SPARK_HOME: home });
+    expect(launcher.sparkSubmit).toBe(join(home, 'bin', 'spark-submit'));
+    expect(launcher.env).not.toHaveProperty('SPARK_CONF_DIR');
+  });
+
   it('rejects Java older than 17 and a missing Java', async () => {
     const venv = await fakeVenv('venv-old-java');
     const old = await rejection(locateSpark(venv, { PATH: process.env.PATH, JAVA_HOME: await fakeJavaHome('jdk8', '1.8.0_392') }));

@@ -73,6 +73,10 @@ export async function locateSpark(venvDir: string = DEFAULT_SPARK_VENV, env: Nod
     delete out.SPARK_HOME;
     out.PYSPARK_PYTHON = venvPython;
     out.PYSPARK_DRIVER_PYTHON = venvPython;
+    // Quiet logging (warnings and errors) unless the user has a Spark configuration folder of their
+    // own. Only for the bundled PySpark: a $SPARK_HOME install has its own conf/ (the cluster's
+    // spark-defaults.conf and spark-env.sh), which this would hide.
+    if (!out.SPARK_CONF_DIR) out.SPARK_CONF_DIR = join(SPARK_JOB_DIR, 'conf');
   } else if (env.SPARK_HOME && (await isExecutable(join(env.SPARK_HOME, 'bin', 'spark-submit')))) {
     sparkSubmit = join(env.SPARK_HOME, 'bin', 'spark-submit');
     source = `SPARK_HOME ${env.SPARK_HOME}`;
@@ -82,8 +86,6 @@ export async function locateSpark(venvDir: string = DEFAULT_SPARK_VENV, env: Nod
       `the Spark engine is not set up: ${venvSubmit} is missing${env.SPARK_HOME ? ` and ${env.SPARK_HOME}/bin/spark-submit is not executable` : ' and SPARK_HOME is not set'}; ${SETUP_HINT}`,
     );
   }
-  // Quiet logging (warnings and errors) unless the user has a Spark configuration folder of their own.
-  if (!out.SPARK_CONF_DIR) out.SPARK_CONF_DIR = join(SPARK_JOB_DIR, 'conf');
   const javaVersion = await checkJava(out);
   return { sparkSubmit, env: out, source, javaVersion };
 }
