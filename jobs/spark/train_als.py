@@ -67,12 +67,18 @@ COLUMN_ALIASES = {
     "timestamp": ["timestamp", "time", "ts", "datetime", "date"],
 }
 
-# Internal column names, chosen not to clash with any input column.
-U, I, R, TS, ROW = "__u", "__i", "__r", "__ts", "__row"
+# Internal column names, chosen not to clash with any input column. RAW_R: the rating as written.
+U, I, R, TS, ROW, RAW_R = "__u", "__i", "__r", "__ts", "__row", "__raw_r"
+# Spark ALS trains float32 ratings: a larger double (1e39, 1e400, Infinity) would be Infinity there.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class InputError(Exception):
     """An unusable argument or input: reported as one line on stderr with exit code 2."""
+
+
+class ModelFitError(Exception):
+    """Spark ALS produced factors that are not finite numbers (exit code 1)."""
 
 
 @dataclass(frozen=True)
@@ -358,6 +364,7 @@ def read_interactions(spark: Any, args: argparse.Namespace) -> tuple[Any, Column
         F.col(f"`{cols.user}`").cast("string").alias("userId"),
         F.col(f"`{cols.item}`").cast("string").alias("itemId"),
         (number(cols.rating) if cols.rating else F.lit(1.0)).alias(R),
+        (F.col(f"`{cols.rating}`").cast("string") if cols.rating else F.lit(None).cast("string")).alias(RAW_R),
         # Unix seconds, or an ISO-8601 time as rtrec accepts; rows without one sort by file order.
         (
             F.coalesce(number(cols.timestamp), F.unix_timestamp(F.expr(f"try_to_timestamp(CAST(`{cols.timestamp}` AS STRING))")).cast("double"))
@@ -370,10 +377,11 @@ def read_interactions(spark: Any, args: argparse.Namespace) -> tuple[Any, Column
 
 
 def check_rows(df: Any, cols: Columns, path: str) -> int:
-    """Counts rows and rejects missing ids or unparsable ratings (one Spark pass)."""
+    """Counts rows and rejects missing ids, and ratings that are not finite float32 numbers: an
+    infinite rating turns explicit ALS's factors into NaN (one Spark pass, one more on a bad rating)."""
     from pyspark.sql import functions as F
 
-    bad_rating = F.col(R).isNull() | F.isnan(F.col(R)) if cols.rating else F.lit(False)
+    bad_rating = F.col(R).isNull() | F.isnan(F.col(R)) | (F.abs(F.col(R)) > F.lit(FLOAT32_MAX)) if cols.rating else F.lit(False)
     try:
         stats = df.agg(
             F.count(F.lit(1)).alias("rows"),
@@ -389,9 +397,15 @@ def check_rows(df: Any, cols: Columns, path: str) -> int:
     rows = int(stats["rows"])
     if rows == 0:
         raise InputError(f"{path}: no interaction rows")
-    for key, what in (("no_user", f"an empty {cols.user}"), ("no_item", f"an empty {cols.item}"), ("bad_rating", f"a {cols.rating} that is not a number")):
+    for key, what in (("no_user", f"an empty {cols.user}"), ("no_item", f"an empty {cols.item}")):
         if stats[key]:
             raise InputError(f"{path}: {stats[key]} of {rows} rows have {what}")
+    if stats["bad_rating"]:
+        first = df.where(bad_rating).orderBy(ROW).select("userId", "itemId", RAW_R).first()
+        raise InputError(
+            f"{path}: {stats['bad_rating']} of {rows} rows have a {cols.rating} that is not a number, or not finite as a float32 "
+            f"(the first: {cols.user} {first['userId']!r}, {cols.item} {first['itemId']!r}, {cols.rating} {first[RAW_R]!r})"
+        )
     return rows
 
 
@@ -490,6 +504,24 @@ def factor_table(factors: Any, ids: Any, index: str, id_column: str, rank: int) 
     return joined.select("id", *[F.col("features")[j].alias(f"f{j}") for j in range(rank)])
 
 
+def finite_json(value: Any, **options: Any) -> str:
+    """json.dumps refusing NaN and Infinity (ValueError), which it would write as bare NaN: not JSON."""
+    return json.dumps(value, allow_nan=False, **options)
+
+
+def check_factors(model: Any) -> None:
+    """Refuses factors holding NaN or an infinite value, before anything is written: every score
+    and similarity computed from them would be NaN, in files no reader accepts (one Spark pass)."""
+    from pyspark.sql import functions as F
+
+    def not_finite(factors: Any) -> int:
+        return factors.where(F.exists("features", lambda x: F.isnan(x) | (F.abs(x) == F.lit(float("inf"))))).count()
+
+    users, items = not_finite(model.userFactors), not_finite(model.itemFactors)
+    if users or items:
+        raise ModelFitError(f"Spark ALS produced factors that are not finite numbers for {users} users and {items} items; nothing was written")
+
+
 def write_local_csv(rows: Iterable[Any], header: Sequence[str], path: str) -> int:
     """Streams rows through the driver into one CSV file; floats with 9 significant digits (exact for float32)."""
     count = 0
@@ -506,7 +538,7 @@ def write_local_jsonl(rows: Iterable[Any], path: str) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps({"userId": row["userId"], "items": list(row["items"]), "scores": [float(format(s, ".9g")) for s in row["scores"]]}))
+            fh.write(finite_json({"userId": row["userId"], "items": list(row["items"]), "scores": [float(format(s, ".9g")) for s in row["scores"]]}))
             fh.write("\n")
             count += 1
     return count
@@ -735,7 +767,7 @@ class ExportWriter:
         return -1
 
     def finish(self, manifest: dict[str, Any]) -> None:
-        text = json.dumps(manifest, indent=2) + "\n"
+        text = finite_json(manifest, indent=2) + "\n"
         if not self.local:
             # export.json last: its presence marks a complete export.
             fs, hpath = hadoop_path(self.spark, self.path(EXPORT_FILE))
@@ -845,6 +877,7 @@ def train_and_export(args: argparse.Namespace, spark: Any, reporter: Reporter, t
     if args.blocks:
         als = als.setNumUserBlocks(args.blocks).setNumItemBlocks(args.blocks)
     model = als.fit(pairs)
+    check_factors(model)
     timings.lap("fitSeconds")
 
     train_rmse = None

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -309,3 +310,32 @@ def test_local_out_may_be_empty_or_a_previous_export(spark, tmp_path):
     assert train_als.main([*args, "--seed", "3"], spark=spark) == 0
     manifest = json.loads((out / "export.json").read_text())
     assert manifest["hyperParameters"]["seed"] == 3 and manifest["createdAt"] >= first
+
+
+def test_ratings_that_are_not_finite_float32_are_rejected_with_the_first_one(spark, tmp_path, capsys):
+    # 1e39 is a finite double but Infinity as the float32 Spark trains: explicit ALS then gave NaN factors.
+    rows = [("u1", "i1", "4"), ("u2", "i2", "Infinity"), ("u3", "i1", "inf"), ("u4", "i2", "1e400"), ("u5", "i1", "1e39"), ("u6", "i2", "-Infinity")]
+    data = write_csv(tmp_path / "ratings.csv", ["userId", "itemId", "rating"], rows)
+    code = train_als.main(["--data", str(data), "--out", str(tmp_path / "export"), "--progress", "none"], spark=spark)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "5 of 6 rows" in err and "not finite" in err
+    assert "userId 'u2', itemId 'i2', rating 'Infinity'" in err
+    assert not (tmp_path / "export").exists()
+
+
+def test_factors_that_are_not_finite_stop_the_job_before_writing(spark):
+    nan, inf = float("nan"), float("inf")
+    model = SimpleNamespace(
+        userFactors=spark.createDataFrame([(0, [1.0, nan]), (1, [0.5, 0.5])], "id int, features array<float>"),
+        itemFactors=spark.createDataFrame([(0, [inf, 0.0]), (1, [0.0, 1.0]), (2, [-inf, 1.0])], "id int, features array<float>"),
+    )
+    with pytest.raises(train_als.ModelFitError, match="for 1 users and 2 items"):
+        train_als.check_factors(model)
+
+
+def test_json_outputs_refuse_nan_instead_of_writing_it(tmp_path):
+    with pytest.raises(ValueError):
+        train_als.write_local_jsonl([{"userId": "u", "items": ["i"], "scores": [float("nan")]}], str(tmp_path / "recs.jsonl"))
+    with pytest.raises(ValueError):
+        train_als.finite_json({"trainRmse": float("nan")})
