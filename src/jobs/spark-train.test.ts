@@ -78,6 +78,19 @@ describe('trainWithSpark checks before starting Spark', () => {
     expect(err.code).toBe('RTREC_ERR_CONFIG_INVALID');
   });
 
+  it('refuses an id with a line break, naming it and its row, before looking for Spark', async () => {
+    for (const [user, item, what] of [['user\n2', 'item2', 'user'], ['user2', 'item\r2', 'item']] as const) {
+      const b = new InteractionsBuilder({ hasRating: true, hasTimestamp: false });
+      b.add('user1', 'item1', 4, 0);
+      b.add(user, item, 3, 0);
+      const dataset: Dataset = { interactions: b.build(), itemMetadata: null, source: 'ratings.csv' };
+      // No venv either: the id is what must be reported, before anything about Spark.
+      const err = await rejection(trainWithSpark({ type: 'als', dataset, venvDir: join(dir, 'no-venv'), env: { PATH: process.env.PATH }, log: () => undefined }));
+      expect(err.code).toBe('RTREC_ERR_DATA_BAD_ROW');
+      expect(err.message).toContain(`ratings.csv: row 2: ${what} id ${JSON.stringify(what === 'user' ? user : item)} holds a line break`);
+    }
+  });
+
   it('without the venv tells the user to run scripts/setup-spark.sh', async () => {
     const err = await rejection(
       trainWithSpark({ type: 'als', dataset: madeUpDataset().dataset, venvDir: join(dir, 'no-venv'), env: { PATH: process.env.PATH }, log: () => undefined }),

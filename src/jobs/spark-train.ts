@@ -12,6 +12,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecError } from '../core/errors.js';
+import type { IdMap } from '../core/ids.js';
 import { progressEnabledByDefault } from '../core/progress.js';
 import type { Dataset } from '../data/interactions.js';
 import { writeInteractionsCsv } from '../data/write-interactions.js';
@@ -89,6 +90,7 @@ export async function trainWithSpark(options: SparkTrainOptions): Promise<SparkT
   if (factory.explicit && !options.dataset.interactions.rating) {
     throw new RecError('RTREC_ERR_MODEL_UNSUPPORTED', `model 'als' learns from explicit ratings, but ${options.dataset.source} has no rating column; use --model ials`);
   }
+  if (options.sparkInput === undefined) refuseLineBreakIds(options.dataset);
   const conf = parseSparkConf(options.conf ?? []);
   const master = options.master ?? DEFAULT_SPARK_MASTER;
   const launcher = await locateSpark(options.venvDir ?? DEFAULT_SPARK_VENV, options.env ?? process.env);
@@ -136,6 +138,40 @@ export async function trainWithSpark(options: SparkTrainOptions): Promise<SparkT
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Refuses ids holding a line break before Spark starts. The hand-off CSV quotes them correctly, but
+ * the job reads CSV line by line: Spark's multiLine mode would read each file in a single task,
+ * giving up parallel reading for every input to serve ids that are almost always a data error.
+ * Without this check the row split apart and the job failed naming a temporary file already deleted.
+ * @throws RTREC_ERR_DATA_BAD_ROW naming the id, the data source and the row (in load order, from 1).
+ */
+export function refuseLineBreakIds(dataset: Dataset): void {
+  const x = dataset.interactions;
+  const badUsers = lineBreakIds(x.users), badItems = lineBreakIds(x.items);
+  if (!badUsers && !badItems) return;
+  for (let j = 0; j < x.length; j++) {
+    const what = badUsers?.[x.user[j]] ? 'user' : badItems?.[x.item[j]] ? 'item' : null;
+    if (what === null) continue;
+    const id = what === 'user' ? x.users.idOf(x.user[j]) : x.items.idOf(x.item[j]);
+    throw new RecError(
+      'RTREC_ERR_DATA_BAD_ROW',
+      `${dataset.source}: row ${j + 1}: ${what} id ${JSON.stringify(id)} holds a line break, which the Spark engine cannot read; change the id or use --engine embedded`,
+      { details: { file: dataset.source, row: j + 1, [`${what}Id`]: id } },
+    );
+  }
+}
+
+/** Per index of `ids`: 1 when the id holds a line break; null when none does. */
+function lineBreakIds(ids: IdMap): Uint8Array | null {
+  let bad: Uint8Array | null = null;
+  for (let idx = 0; idx < ids.size; idx++) {
+    if (!/[\r\n]/.test(ids.idOf(idx))) continue;
+    bad ??= new Uint8Array(ids.size);
+    bad[idx] = 1;
+  }
+  return bad;
 }
 
 function precomputeArgs(p: NonNullable<SparkTrainOptions['precompute']>): string[] {
