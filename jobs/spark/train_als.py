@@ -623,7 +623,8 @@ def json_string(col: Any) -> Any:
     """A string column as a JSON string literal (quoted and escaped by Spark's own to_json)."""
     from pyspark.sql import functions as F
 
-    return F.regexp_extract(F.to_json(F.array(col)), r"^\[(.*)\]$", 1)
+    # (?s): to_json leaves U+0085, U+2028 and U+2029 unescaped, and Java's '.' stops at them.
+    return F.regexp_extract(F.to_json(F.array(col)), r"(?s)^\[(.*)\]$", 1)
 
 
 def list_lines(ranked: Any, id_col: str, key: str) -> Any:

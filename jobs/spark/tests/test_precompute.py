@@ -170,3 +170,12 @@ def test_bad_margin_is_an_argument_error():
     with pytest.raises(SystemExit) as exc:
         train_als.parse_args(["--data", "x.csv", "--out", "y", "--precompute-k", "3", "--precompute-margin", "-1"])
     assert exc.value.code == 2
+
+
+def test_json_string_quotes_ids_with_unicode_line_separators(spark):
+    # to_json leaves U+0085, U+2028 and U+2029 as they are; a '.' without DOTALL did not match
+    # across them, and the id came out as an empty string: a broken JSON line.
+    ids = ["a\u2028b", "c\u2029d", "e\u0085f", 'quote " and \\ and \n', "plain"]
+    df = spark.createDataFrame([(i,) for i in ids], ["id"])
+    literals = [row[0] for row in df.select(train_als.json_string(df["id"])).collect()]
+    assert [json.loads(text) for text in literals] == ids
