@@ -738,7 +738,15 @@ class ExportWriter:
     def csv_table(self, df: Any, name: str, header: Sequence[str]) -> int:
         if self.local:
             return write_local_csv(df.toLocalIterator(), header, self.path(name))
-        df.write.mode("overwrite").option("header", True).option("escape", '"').csv(self.path(name))
+        # Spark's CSV writer trims ids by default (its reader does not): " a" would come back as "a".
+        (
+            df.write.mode("overwrite")
+            .option("header", True)
+            .option("escape", '"')
+            .option("ignoreLeadingWhiteSpace", False)
+            .option("ignoreTrailingWhiteSpace", False)
+            .csv(self.path(name))
+        )
         return -1
 
     def jsonl_table(self, df: Any, path: str) -> int:

@@ -339,3 +339,16 @@ def test_json_outputs_refuse_nan_instead_of_writing_it(tmp_path):
         train_als.write_local_jsonl([{"userId": "u", "items": ["i"], "scores": [float("nan")]}], str(tmp_path / "recs.jsonl"))
     with pytest.raises(ValueError):
         train_als.finite_json({"trainRmse": float("nan")})
+
+
+def test_remote_factor_tables_keep_spaces_around_ids(spark, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_als, "is_local", lambda path: not path.startswith("file:"))
+    ids = [" lead", "trail ", "  both  ", "in side", " "]
+    df = spark.createDataFrame([(i, 0.5) for i in ids], ["id", "f0"]).coalesce(1)
+    writer = train_als.ExportWriter(f"file://{tmp_path / 'export'}", spark)
+    writer.csv_table(df, train_als.USER_FACTORS, ["id", "f0"])
+    rows = []
+    for part in sorted((tmp_path / "export" / train_als.USER_FACTORS).glob("part-*")):
+        with open(part, newline="", encoding="utf-8") as fh:
+            rows += list(csv.reader(fh))[1:]
+    assert sorted(row[0] for row in rows) == sorted(ids)
