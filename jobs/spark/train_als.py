@@ -36,13 +36,15 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlparse
 
 EXPORT_FORMAT = "rtrec-spark-export"
@@ -990,6 +992,25 @@ def tune_local(spark: Any) -> None:
         spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
 
 
+@contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """Turns SIGTERM into SystemExit while the job runs, so its finally blocks remove the temporary
+    checkpoint and export folders: rtrec cancels a run with SIGTERM to spark-submit's process group,
+    and Python's default is to die on the spot. The previous handler is put back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def exit_now(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None, spark: Any = None) -> int:
     """Entry point. `spark`: an existing session to use (tests); otherwise one is created and stopped."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -1003,6 +1024,12 @@ def main(argv: Sequence[str] | None = None, spark: Any = None) -> int:
         print(f"train_als.py: error: {err}", file=sys.stderr)
         return 2
 
+    with terminate_as_exit():
+        return run_with_session(args, spark, reporter)
+
+
+def run_with_session(args: argparse.Namespace, spark: Any, reporter: Reporter) -> int:
+    """Runs the job in `spark`, or in a session of its own (created, then stopped); returns the exit code."""
     owns_session = spark is None
     if owns_session:
         from pyspark.sql import SparkSession

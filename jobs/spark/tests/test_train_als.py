@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -352,3 +354,33 @@ def test_remote_factor_tables_keep_spaces_around_ids(spark, tmp_path, monkeypatc
         with open(part, newline="", encoding="utf-8") as fh:
             rows += list(csv.reader(fh))[1:]
     assert sorted(row[0] for row in rows) == sorted(ids)
+
+
+# Runs the job in a Python of its own that sends itself SIGTERM (as rtrec's cancel does) when the
+# first factor table is about to be written, i.e. with both temporary folders in place.
+TERMINATED_RUN = """
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[1])
+import train_als
+
+def terminated(self, df, name, header):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(120)
+
+train_als.ExportWriter.csv_table = terminated
+sys.exit(train_als.main(sys.argv[2:]))
+"""
+
+
+def test_sigterm_removes_the_temporary_checkpoint_and_export_folders(tmp_path):
+    data = write_csv(tmp_path / "ratings.csv", ["userId", "itemId", "rating", "timestamp"], EXPLICIT_ROWS)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    job_args = ["--data", str(data), "--out", str(tmp_path / "export"), "--rank", "2", "--iterations", "1", "--blocks", "2", "--progress", "none"]
+    result = subprocess.run(
+        [sys.executable, "-c", TERMINATED_RUN, str(JOB.parent), *job_args],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(temp)},
+    )
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr[-2000:]
+    assert not list(temp.glob("rtrec-als-checkpoints-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ratings.csv", "tmp"]
