@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRng } from '../core/rng.js';
 import { splitCsvLine } from '../data/csv.js';
 import { InteractionsBuilder, type Dataset } from '../data/interactions.js';
@@ -97,6 +97,43 @@ describe('trainWithSpark checks before starting Spark', () => {
     );
     expect(err.code).toBe(SPARK_UNAVAILABLE);
     expect(err.message).toContain('scripts/setup-spark.sh');
+  });
+});
+
+describe('cancelling trainWithSpark', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('stops spark-submit with SIGTERM and sends no SIGKILL after it has exited', async () => {
+    // A spark-submit that waits until it is terminated.
+    const venv = join(dir, 'venv-waits');
+    await mkdir(join(venv, 'bin'), { recursive: true });
+    await writeFile(join(venv, 'bin', 'spark-submit'), "#!/bin/sh\ntrap 'exit 143' TERM\nsleep 60 &\nwait\n");
+    await chmod(join(venv, 'bin', 'spark-submit'), 0o755);
+    const kill = vi.spyOn(process, 'kill');
+    const controller = new AbortController();
+    let pid = 0;
+    const run = trainWithSpark({
+      type: 'als',
+      dataset: madeUpDataset().dataset,
+      venvDir: venv,
+      log: () => undefined,
+      liveProgress: false,
+      signal: controller.signal,
+      onSpawn: (spawned) => {
+        pid = spawned;
+        // From here on the SIGKILL fallback can be fast-forwarded; other timers still run in real time.
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true });
+        setImmediate(() => controller.abort());
+      },
+    });
+    const err = await rejection(run);
+    expect(err.code).toBe('RTREC_ERR_MODEL_FIT_ABORTED');
+    expect(kill).toHaveBeenCalledWith(-pid, 'SIGTERM');
+    vi.advanceTimersByTime(60_000);
+    expect(kill).not.toHaveBeenCalledWith(-pid, 'SIGKILL');
   });
 });
 

@@ -207,10 +207,11 @@ async function runSparkSubmit(command: string, args: string[], env: NodeJS.Proce
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
   let aborted = false;
+  let killLater: NodeJS.Timeout | undefined;
   const onAbort = () => {
     aborted = true;
     killGroup(child.pid, 'SIGTERM');
-    setTimeout(() => killGroup(child.pid, 'SIGKILL'), 10_000).unref();
+    killLater = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 10_000).unref();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let exit: { code: number | null; signal: NodeJS.Signals | null };
@@ -222,6 +223,8 @@ async function runSparkSubmit(command: string, args: string[], env: NodeJS.Proce
   } catch (err) {
     throw new RecError(SPARK_JOB_FAILED, `cannot start ${command}: ${(err as Error).message}`, { cause: err });
   } finally {
+    // Once the group has exited its id can be reused by an unrelated process group.
+    clearTimeout(killLater);
     options.signal?.removeEventListener('abort', onAbort);
     relay.end();
     await new Promise<void>((resolve) => logStream.end(resolve));
