@@ -6,7 +6,7 @@
 #
 # Usage: scripts/setup-spark.sh [--with-tests] [--python PYTHON]
 #   --with-tests     also install the job's test dependencies (pytest); CI uses this
-#   --python PYTHON  interpreter to create the venv with (default: python3; 3.9 or later)
+#   --python PYTHON  interpreter to create the venv with (default: python3; 3.10 or later)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,18 +37,30 @@ java_version="$("$java_bin" -version 2>&1 | sed -n 's/.*version "\([0-9][0-9]*\)
 [ "$java_version" -ge 17 ] || die "$java_bin is Java $java_version; Spark 4 needs Java 17 or later"
 say "Java $java_version ($(command -v "$java_bin"))"
 
-# 2. Python.
-command -v "$python" >/dev/null 2>&1 || die "$python not found; install Python 3.9 or later or pass --python"
-"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
-  || die "$python is $("$python" --version 2>&1); the Spark job needs Python 3.9 or later"
+# 2. Python: 3.10 or later, as the pinned numpy (requirements.txt) needs.
+command -v "$python" >/dev/null 2>&1 || die "$python not found; install Python 3.10 or later or pass --python"
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+  || die "$python is $("$python" --version 2>&1); the Spark job needs Python 3.10 or later"
 say "Python $("$python" -c 'import platform; print(platform.python_version())') ($(command -v "$python"))"
 
-# 3. Virtual environment.
-if [ -x "$venv/bin/python" ]; then
+# 3. Virtual environment. Without ensurepip (Debian/Ubuntu without python3-venv), `python3 -m venv`
+# fails after creating bin/python; a venv like that, without a working pip, is made again.
+venv_hint="on Debian/Ubuntu install python3-venv (apt-get install python3-venv), or pass --python"
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
   say "virtual environment exists: $venv"
 else
-  say "creating virtual environment $venv"
-  "$python" -m venv "$venv"
+  if [ -e "$venv" ]; then
+    say "virtual environment $venv has no working pip (an earlier run failed?); creating it again"
+    rm -rf "$venv"
+  else
+    say "creating virtual environment $venv"
+  fi
+  "$python" -c 'import ensurepip' >/dev/null 2>&1 \
+    || die "$python cannot create a virtual environment with pip (no ensurepip); $venv_hint"
+  if ! "$python" -m venv "$venv"; then
+    rm -rf "$venv"
+    die "'$python -m venv $venv' failed; $venv_hint"
+  fi
 fi
 
 # 4. Requirements, re-installed only when the requirements files changed since the last install.

@@ -23,7 +23,7 @@ export const SPARK_JOB_DIR = findJobDir(dirname(fileURLToPath(import.meta.url)))
 export const SPARK_JOB_SCRIPT = join(SPARK_JOB_DIR, 'train_als.py');
 export const DEFAULT_SPARK_VENV = join(SPARK_JOB_DIR, '.venv');
 export const DEFAULT_SPARK_MASTER = 'local[*]';
-const SETUP_HINT = 'run scripts/setup-spark.sh (needs Java 17+ and Python 3.9+)';
+const SETUP_HINT = 'run scripts/setup-spark.sh (needs Java 17+ and Python 3.10+)';
 
 function findJobDir(from: string): string {
   for (let dir = from, up = 0; up < 6; up++, dir = dirname(dir)) {
