@@ -64,7 +64,7 @@ export function registerTrainCommand(program: Command): void {
       'auto' as const,
     )
     .option('--engine <engine>', 'training engine: embedded (this process) or spark (spark-submit; als and ials only)', parseChoice('--engine', ENGINES), 'embedded' as Engine)
-    .option('--spark-master <url>', 'with --engine spark: local[*] (default), local[N], spark://host:port, yarn, k8s://…')
+    .option('--spark-master <url>', 'with --engine spark: local[*] (default), local[N], spark://host:port, k8s://… (executors must share rtrec\'s TMPDIR, where it writes the rows; on YARN run jobs/spark/train_als.py directly)')
     .option('--spark-conf <key=value>', 'with --engine spark: Spark configuration, repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .requiredOption('--out <dir>', 'folder to write the model to (replaced atomically)')
     .option('--test <file>', 'evaluate on this test file after training and store the metrics in the model')
