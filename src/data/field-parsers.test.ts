@@ -27,6 +27,16 @@ describe('parseTimestamp', () => {
   it('reads unix seconds as numbers', () => {
     expect(parseTimestamp('881250949')).toBe(881250949);
     expect(parseTimestamp('1.5')).toBe(1.5);
+    expect(parseTimestamp('99999999999')).toBe(99999999999);
+  });
+
+  it('reads numbers too large for seconds as ms, µs or ns', () => {
+    // 2023-11-14T22:13:20Z, in each unit.
+    expect(parseTimestamp('1700000000000')).toBe(1.7e9);
+    expect(parseTimestamp('1700000000123')).toBeCloseTo(1700000000.123, 6);
+    expect(parseTimestamp('1700000000000000')).toBe(1.7e9);
+    expect(parseTimestamp('1700000000000000000')).toBe(1.7e9);
+    expect(parseTimestamp('100000000000')).toBe(1e8);
   });
 
   it('reads ISO-8601 dates and date-times as UTC seconds', () => {

@@ -40,14 +40,30 @@ function hasRadixPrefix(s: string): boolean {
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
- * A timestamp in unix seconds from either a number of seconds or an ISO-8601 date/date-time.
- * Date-times without a zone are read as UTC so results do not depend on the machine's time zone.
+ * Numbers from which a numeric timestamp is read in a finer unit than seconds: as seconds, 10^11 is
+ * the year 5138, so a number that large is a time in ms (common in event logs and exports), 10^14
+ * one in µs, 10^17 one in ns. Without this, a file in ms read as seconds lands 50,000 years ahead,
+ * and combined with exported events (seconds) its rows would always count as the latest.
+ */
+const FINER_UNITS: readonly (readonly [from: number, perSecond: number])[] = [
+  [1e17, 1e9],
+  [1e14, 1e6],
+  [1e11, 1e3],
+];
+
+/**
+ * A timestamp in unix seconds from either a number or an ISO-8601 date/date-time. A number is
+ * seconds, or ms / µs / ns when it is too large for seconds (see FINER_UNITS). Date-times without a
+ * zone are read as UTC so results do not depend on the machine's time zone.
  * @returns seconds (fractional when the source has sub-second precision), or a reason string.
  */
 export function parseTimestamp(s: string): number | string {
   if (isBlank(s)) return 'empty timestamp';
   const n = Number(s);
-  if (Number.isFinite(n)) return n;
+  if (Number.isFinite(n)) {
+    for (const [from, perSecond] of FINER_UNITS) if (Math.abs(n) >= from) return n / perSecond;
+    return n;
+  }
   const m = ISO_8601.exec(s.trim());
   if (m === null) return `bad timestamp ${JSON.stringify(s)} (expected unix seconds or ISO-8601)`;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? 0 : Number(x)));

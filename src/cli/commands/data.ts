@@ -36,7 +36,7 @@ export function addLoadOptions(cmd: Command): Command {
     .option('--user-col <name>', 'column (or JSON key) holding user ids (default: userId, user_id, user or uid)')
     .option('--item-col <name>', 'column holding item ids (default: itemId, item_id, item, movieId or iid)')
     .option('--rating-col <name>', 'column holding ratings (default: rating or score; none means implicit feedback)')
-    .option('--timestamp-col <name>', 'column holding unix seconds or ISO-8601 times (default: timestamp, time or ts)')
+    .option('--timestamp-col <name>', 'column holding unix seconds (or ms, µs, ns: read by size) or ISO-8601 times (default: timestamp, time or ts)')
     .option('--items <file>', 'item metadata CSV/TSV with an id column and any other columns (genres split on |)')
     .option('--item-id-col <name>', 'id column of the --items file (default: the item column name, an alias, or the first column)')
     .option('--encoding <encoding>', `encoding of generic files: ${TEXT_ENCODINGS.join(', ')} (default utf-8)`, parseChoice('--encoding', TEXT_ENCODINGS));
