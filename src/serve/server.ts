@@ -25,16 +25,22 @@ export interface RunningServer {
 /** Opens the store, builds the app and listens; resolves once listening. */
 export async function startServer(config: Readonly<ServeConfig>, options: { logger?: Parameters<typeof buildApp>[0]['logger'] } = {}): Promise<RunningServer> {
   // Told before the app (and its logger) exists when the append thread fails to start: kept till then.
-  const early: string[] = [];
-  let warn = (reason: string): void => void early.push(reason);
+  const early: { level: 'warn' | 'error'; reason: string }[] = [];
+  let tell = (level: 'warn' | 'error', reason: string): void => void early.push({ level, reason });
   // On LMDB, event appends run on a worker thread so reads are not held up by their transactions.
-  const store = await openStore(config.store, { connect: 'background', readTimeoutMs: config.storeTimeoutMs, appendThread: true, onAppendFallback: (reason) => warn(reason) });
+  const store = await openStore(config.store, {
+    connect: 'background',
+    readTimeoutMs: config.storeTimeoutMs,
+    appendThread: true,
+    onAppendFallback: (reason) => tell('warn', reason),
+    onFlushError: (reason) => tell('error', reason),
+  });
   let app: RtrecApp;
   try {
     app = await buildApp({ store, config, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
     const log = app.log;
-    warn = (reason) => log.warn(reason);
-    for (const reason of early.splice(0)) warn(reason);
+    tell = (level, reason) => log[level](reason);
+    for (const { level, reason } of early.splice(0)) tell(level, reason);
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await store.close();

@@ -18,6 +18,9 @@ import type { NewEvent } from './event-log.js';
 import type { PackedAppend, TxnAppendOptions } from './lmdb-event-txn.js';
 import type { AppendThreadReply, AppendThreadRequest } from './lmdb-append-worker.js';
 
+/** The reply id of a flush that failed after its appends were answered (`error` says why). */
+export const FLUSH_ERROR_ID = -2;
+
 export interface AppendThread {
   /** Resolves true once the thread runs appends, false when it never will (use the event loop). */
   readonly ready: Promise<boolean>;
@@ -37,6 +40,8 @@ export interface AppendThreadOptions {
   readonly afterCommit: () => void;
   /** Told why appends moved to the event loop (the thread failed to start or died). */
   readonly onFallback?: (reason: string) => void;
+  /** Told when a commit failed to flush after its appends were answered (see lmdb-visible-commit.ts). */
+  readonly onFlushError?: (reason: string) => void;
 }
 
 interface Waiting {
@@ -72,6 +77,10 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
   };
 
   worker.on('message', (message: AppendThreadReply) => {
+    if (message.id === FLUSH_ERROR_ID) {
+      options.onFlushError?.(message.error ?? 'an LMDB commit failed to flush to disk');
+      return;
+    }
     if (message.id === -1) {
       if (message.ready) {
         usable = !closed;
@@ -83,6 +92,8 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
     const w = waiting.get(message.id);
     if (!w) return;
     waiting.delete(message.id);
+    // An append answered once visible (lmdb-visible-commit.ts) may still be flushing: a process that
+    // exits without close() then skips that flush, which only a power loss would notice.
     if (waiting.size === 0) worker.unref();
     if (message.packed) {
       options.afterCommit();

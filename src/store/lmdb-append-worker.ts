@@ -9,12 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
 import type { NewEvent } from './event-log.js';
-import { appendInTxn, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { appendInTxn, appendVisible, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { flushErrorReason, watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
+import { FLUSH_ERROR_ID } from './lmdb-append-thread.js';
 
 /** Messages to this thread. */
 export type AppendThreadRequest = { readonly id: number; readonly events: readonly NewEvent[]; readonly options: TxnAppendOptions; readonly fsync: boolean } | { readonly id: number; readonly close: true };
 
-/** Messages from this thread (id -1: ready, or failed to open). */
+/** Messages from this thread (id -1: ready, or failed to open; id -2: a flush failed after its appends were answered). */
 export type AppendThreadReply = { readonly id: number; readonly packed?: PackedAppend; readonly error?: string; readonly ready?: boolean; readonly closed?: boolean };
 
 const port = parentPort;
@@ -25,9 +27,11 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
 
 let env: ReturnType<typeof open>;
 let dbs: EventDbs;
+let visible: VisibleCommits | undefined;
 try {
   env = open({ path, ...LMDB_ENV_OPTIONS });
   dbs = { events: env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }), data: env.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }) };
+  visible = watchVisibleCommits(env);
 } catch (err) {
   reply({ id: -1, error: `cannot open ${path}: ${describe(err)}` });
   throw err;
@@ -48,14 +52,31 @@ port.on('message', (message: AppendThreadRequest) => {
     return;
   }
   inFlight++;
-  dbs.events
-    .transaction(() => appendInTxn(dbs, message.events, message.options))
-    .then(async (packed) => {
-      // 'fsync': the caller also waits until the commit is on disk.
-      if (message.fsync) await dbs.events.flushed;
-      reply({ id: message.id, packed }, [packed.seqs.buffer as ArrayBuffer, packed.before.buffer as ArrayBuffer, packed.flags.buffer as ArrayBuffer]);
+  let packed: PackedAppend | undefined;
+  const committed = dbs.events.transaction(() => (packed = appendInTxn(dbs, message.events, message.options)));
+  // 'commit': answered once the transaction is visible (see lmdb-visible-commit.ts); 'fsync': once
+  // it is flushed to disk too.
+  const answered = message.fsync || !visible
+    ? committed.then(async (done) => {
+        if (message.fsync) await dbs.events.flushed;
+        return done;
+      })
+    : visible.whenVisible(
+        committed,
+        () => (packed && appendVisible(dbs.events, message.events, packed) ? packed : undefined),
+        (err) => reply({ id: FLUSH_ERROR_ID, error: flushErrorReason(err) }),
+      );
+  // Held until the commit settles, so a close waits for the flush as well.
+  const settled = committed.then(
+    () => undefined,
+    () => undefined,
+  );
+  void answered
+    .then((done) => {
+      reply({ id: message.id, packed: done }, [done.seqs.buffer as ArrayBuffer, done.before.buffer as ArrayBuffer, done.flags.buffer as ArrayBuffer]);
     })
     .catch((err: unknown) => reply({ id: message.id, error: describe(err) }))
+    .then(() => settled)
     .finally(() => {
       inFlight--;
       if (closing !== undefined && inFlight === 0) void finishClose();

@@ -96,6 +96,21 @@ export function appendInTxn(dbs: EventDbs, events: readonly NewEvent[], options:
   return out;
 }
 
+/**
+ * True when the transaction that appended `events` (with outcome `packed`) is committed, as the
+ * current read snapshot shows. Seqs are assigned in serialised write transactions and a new event
+ * always gets a seq above every logged one, so the event with the largest seq was logged by this
+ * append (if it logged any) or, for an append of duplicates only, by the transaction it shares or an
+ * earlier one: once that event's idempotency key reads back with that seq, everything the append
+ * wrote is visible. A transaction that failed to commit leaves its seqs to be assigned again to other
+ * events, which the key check tells apart.
+ */
+export function appendVisible(log: Database<unknown, EventKey>, events: readonly NewEvent[], packed: PackedAppend): boolean {
+  let last = -1;
+  for (let j = 0; j < events.length; j++) if (last < 0 || packed.seqs[j] > packed.seqs[last]) last = j;
+  return last < 0 || log.get(['i', events[last].eventId]) === packed.seqs[last];
+}
+
 /** The AppendResults of `events` from their packed outcome. */
 export function unpackAppend(events: readonly NewEvent[], packed: PackedAppend): AppendResult[] {
   const out = new Array<AppendResult>(events.length);

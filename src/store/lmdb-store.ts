@@ -30,7 +30,8 @@ import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
-import { addCounter, appendInTxn, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { flushErrorReason, watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
+import { addCounter, appendInTxn, appendVisible, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -56,6 +57,11 @@ export interface LmdbStoreOptions extends VersionedStoreOptions {
   /** Told why appends moved back to the event loop. */
   readonly onAppendFallback?: (reason: string) => void;
   /**
+   * Told when a commit failed to flush to disk after its appends were answered (they were answered
+   * once visible, see lmdb-visible-commit.ts: they stay logged unless the machine loses power).
+   */
+  readonly onFlushError?: (reason: string) => void;
+  /**
    * Refuse a folder that holds no store instead of creating one: for commands that only read or
    * manage what was published, where a mistyped path would otherwise answer as an empty new store.
    */
@@ -78,6 +84,9 @@ class LmdbBackend implements StoreBackend {
   /** Starts the append thread; set while it has not been started (it starts with the first append). */
   #startThread: (() => AppendThread) | undefined;
   #thread: AppendThread | undefined;
+  /** Answers appends on the event loop once visible (lmdb-visible-commit.ts). */
+  #visible: VisibleCommits | undefined;
+  readonly #onFlushError: ((reason: string) => void) | undefined;
   #closed = false;
 
   constructor(dir: string, options: LmdbStoreOptions = {}) {
@@ -95,10 +104,19 @@ class LmdbBackend implements StoreBackend {
       throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot open the LMDB store in ${dir}: ${(err as Error).message}`, { cause: err });
     }
     this.#dbs = { events: this.#events, data: this.#data };
+    this.#visible = watchVisibleCommits(this.#env);
+    this.#onFlushError = options.onFlushError;
     const entry = options.appendThreadEntry === undefined ? resolveWorkerEntry('./lmdb-append-worker.js', import.meta.url) : options.appendThreadEntry;
     if (options.appendThread && entry) {
       // Started on the first append: a server that only reads never holds the thread.
-      this.#startThread = () => startAppendThread({ path: join(dir, ENV_FILE), entry, afterCommit: () => this.#env.resetReadTxn(), ...(options.onAppendFallback ? { onFallback: options.onAppendFallback } : {}) });
+      this.#startThread = () =>
+        startAppendThread({
+          path: join(dir, ENV_FILE),
+          entry,
+          afterCommit: () => this.#env.resetReadTxn(),
+          ...(options.onAppendFallback ? { onFallback: options.onAppendFallback } : {}),
+          ...(options.onFlushError ? { onFlushError: options.onFlushError } : {}),
+        });
     } else if (options.appendThread) {
       options.onAppendFallback?.('the LMDB append thread has no compiled entry (running from sources), appending on the event loop');
     }
@@ -275,11 +293,21 @@ class LmdbBackend implements StoreBackend {
     if (thread && (await thread.ready) && thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
     // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
     // concurrent appends share one commit (group commit) and the event loop never waits for the
-    // disk. Its promise resolves at commit: visible to all processes, and kept when this process is
-    // killed (with overlappingSync the fsync runs behind the commit; a restart on the same boot
-    // reopens at the last commit). `flushed` then waits until the OS reports it on disk (power loss).
-    const packed = await this.#events.transaction(() => appendInTxn(this.#dbs, events, txn));
-    if (fsync) await this.#events.flushed;
+    // disk. It is answered at commit: visible to all processes, and kept when this process is killed
+    // (with overlappingSync the fsync runs behind the commit; a restart on the same boot reopens at
+    // the last commit). `flushed` then waits until the OS reports it on disk (power loss).
+    let staged: PackedAppend | undefined;
+    const committed = this.#events.transaction(() => (staged = appendInTxn(this.#dbs, events, txn)));
+    if (fsync || !this.#visible) {
+      const packed = await committed;
+      if (fsync) await this.#events.flushed;
+      return unpackAppend(events, packed);
+    }
+    const packed = await this.#visible.whenVisible(
+      committed,
+      () => (staged && appendVisible(this.#events, events, staged) ? staged : undefined),
+      (err) => this.#onFlushError?.(flushErrorReason(err)),
+    );
     return unpackAppend(events, packed);
   }
 
