@@ -5,9 +5,9 @@
  * vector product) and the user's top-K list is overwritten in the served version. Everything is
  * derived from the log, so recomputing is idempotent, any instance sharing the store can do it, and
  * a new version is caught up by recomputing every user with events (`catchUp`, run on activation
- * and retried with backoff until every user is written or a newer version takes over; a group
- * still on its way for the previous version when the catch-up begins applies itself to the new
- * version too, see #catchUpNewest).
+ * and retried with backoff until every user is written or a newer version takes over, see
+ * catch-up.ts; a group still on its way for the previous version when the catch-up begins applies
+ * itself to the new version too, see #catchUpNewest).
  * Events the version's model was trained on (its events watermark, see learned-events.ts) are left
  * out when read back, so they do not count twice.
  *
@@ -27,38 +27,35 @@
  * a list computed before another instance logged an event for the user and wrote a newer list never
  * replaces that one; the refused user is folded again from where its log moved on. So a catch-up
  * (on every rolling restart) cannot undo another instance's read-your-writes.
+ *
+ * This module is the ingest side: grouping calls, the append (with the lists, on stores that write
+ * them together) and answering each call. Folding users in and writing their lists is in
+ * list-writer.ts, the catch-up of a whole version in catch-up.ts.
  */
 import { mapInSlices } from '../core/slices.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { Ranked } from '../models/recommender.js';
-import { NO_EVENTS_CURSOR, type AppendOptions, type AppendResult, type CounterAdd, type EventSync, type NewEvent, type StoredEvent } from '../store/event-log.js';
-import type { CursorList, OnlineStore } from '../store/online-store.js';
+import type { AppendOptions, AppendResult, CounterAdd, EventSync, NewEvent, StoredEvent } from '../store/event-log.js';
+import type { OnlineStore } from '../store/online-store.js';
+import { notUpdated, runCatchUp, updateAll, type CatchUpContext, type CatchUpOptions, type CatchUpOutcome } from './catch-up.js';
 import type { EventConfig } from './event-config.js';
 import { FoldCache, DEFAULT_FOLD_CACHE_USERS, type FoldEntry } from './fold-cache.js';
-import { listsFor, type RankedList } from './list-ranking.js';
+import { listsFor } from './list-ranking.js';
+import { foldUser, PLAN_SLICE, rememberFold, topKOf, writeLists, type ListWriterContext } from './list-writer.js';
 import { inlineFoldRanker, type FoldRanker } from './fold-ranker.js';
 import type { ModelSource, ServedVersion } from './model-source.js';
 import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
-import { learnedFilterOf, unlearnedEvents } from './learned-events.js';
 import { UserLocks } from './user-locks.js';
-import { foldEvents, userInteractions, type UserInteractions } from './user-interactions.js';
+import { foldEvents } from './user-interactions.js';
 
-/** List length when the version's meta does not say (publish records `topK`). */
-const DEFAULT_TOP_K = 100;
-/** Times a user's list is folded and written again when the store refused it as not current. */
-const WRITE_ROUNDS = 3;
-/** Users recomputed per batch during a rebuild. */
-const REBUILD_BATCH = 256;
+// Moved to catch-up.ts; still exported from here for the updater's importers.
+export { CATCH_UP_RETRY_MS, type CatchUpOptions, type CatchUpOutcome } from './catch-up.js';
+
 /** Groups being logged at once; later calls wait and are grouped together (see #flush). */
 const MAX_GROUPS_IN_FLIGHT = 2;
 /** Events logged in one group at most; further concurrent calls start the next group. */
 const MAX_GROUP_EVENTS = 1_000;
-/**
- * Users whose folds are prepared per event-loop turn: reads are answered between slices instead of
- * waiting for a whole group (about 2 ms per slice on a 50k-item catalogue).
- */
-const PLAN_SLICE = 100;
 
 export interface UpdateTarget extends ServedVersion {
   readonly itemIndex: ReadonlyMap<string, number>;
@@ -86,51 +83,11 @@ export interface OnlineUpdaterOptions {
   readonly ranker?: FoldRanker;
 }
 
-/** Waits before each retry of a catch-up (see catchUp): the last delay repeats. */
-export const CATCH_UP_RETRY_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
-
-export interface CatchUpOptions {
-  /** Delays before the retries, ms; the last one repeats; empty: no retry. Default CATCH_UP_RETRY_MS. */
-  readonly retryMs?: readonly number[];
-  /** Aborting stops the retries (the server closing). */
-  readonly signal?: AbortSignal;
-  /** Told after each failed attempt, before waiting: `users` still missing (undefined: all, to be read again). */
-  readonly onRetry?: (retry: { readonly attempt: number; readonly reason: string; readonly users: number | undefined; readonly delayMs: number }) => void;
-}
-
-/** How a catch-up ended. */
-export type CatchUpOutcome =
-  /** Every user with events was recomputed; `users` lists were written. */
-  | { readonly state: 'done'; readonly users: number; readonly attempts: number }
-  /** A later catch-up (another version served) took over. */
-  | { readonly state: 'superseded'; readonly attempts: number }
-  /** Lists are not updated for this version and waiting cannot change that (ModelLookup.final). */
-  | { readonly state: 'not-applied'; readonly reason: string; readonly attempts: number }
-  /** Stopped by the signal (or no retry asked for) after failing for `reason`. */
-  | { readonly state: 'stopped'; readonly reason: string; readonly attempts: number };
-
-/** One pass over users: lists written, users not updated (a batch failed, or the pass stopped) and the first failure. */
-interface UsersPass {
-  readonly written: number;
-  readonly failed: readonly string[];
-  readonly error: unknown;
-  readonly stopped: boolean;
-}
-
 interface Pending {
   readonly target: UpdateTarget | undefined;
   readonly events: readonly NewEvent[];
   readonly resolve: (outcome: IngestOutcome) => void;
   readonly reject: (err: unknown) => void;
-}
-
-/** A user folded up to `cursor`; `prev` is the remembered entry it started from. */
-interface Folded {
-  readonly interactions: UserInteractions;
-  readonly cursor: string;
-  readonly prev: FoldEntry | undefined;
-  /** The events folded since `prev` were exactly the ones this process just appended. */
-  readonly own: boolean;
 }
 
 /** A group's append: its results (and what it did to the lists), or why it failed. */
@@ -150,6 +107,9 @@ export class OnlineUpdater {
   #flushScheduled = false;
   #inFlight = 0;
   readonly #ranker: FoldRanker;
+  /** What list-writer.ts and catch-up.ts work with: this updater's state, passed explicitly. */
+  readonly #lists: ListWriterContext;
+  readonly #catchUps: CatchUpContext;
 
   /** With `popularity`, newly logged events also count towards the live popular list. */
   constructor(store: OnlineStore, config: EventConfig, models: ModelSource, popularity?: LivePopularity, options: OnlineUpdaterOptions = {}) {
@@ -160,6 +120,8 @@ export class OnlineUpdater {
     this.#sync = options.sync ?? 'commit';
     this.#cache = new FoldCache(options.cachedUsers ?? DEFAULT_FOLD_CACHE_USERS);
     this.#ranker = options.ranker ?? inlineFoldRanker();
+    this.#lists = { store, config, cache: this.#cache, ranker: this.#ranker };
+    this.#catchUps = { store, models, ranker: this.#ranker, updateBatch: (target, model, byUser) => this.#updateBatch(target, model, byUser) };
   }
 
   get config(): EventConfig {
@@ -314,7 +276,7 @@ export class OnlineUpdater {
       // event for the user meanwhile, the store sees it in the transaction and the list is redone.
       const bases = await mapInSlices(users, PLAN_SLICE, (u) => {
         const known = this.#cache.get(u, target.version, model);
-        return known ?? this.#fold(target, model, u, undefined).then((f) => this.#remember(u, target, model, f, undefined));
+        return known ?? foldUser(this.#lists, target, model, u, undefined).then((f) => rememberFold(this.#cache, u, target, model, f, undefined));
       });
       const itemIndex = (id: string) => target.itemIndex.get(id);
       const jobs = await mapInSlices(users, PLAN_SLICE, (userId, j) => ({
@@ -354,7 +316,7 @@ export class OnlineUpdater {
     }
     if (redo.size === 0) return { results, applied: { written } };
     try {
-      for (const u of await this.#updateUnlocked(target, model, redo)) written.add(u);
+      for (const u of await writeLists(this.#lists, target, model, redo)) written.add(u);
       return { results, applied: { written } };
     } catch (err) {
       return { results, applied: { notApplied: `the lists could not be updated: ${(err as Error).message}` } };
@@ -388,7 +350,7 @@ export class OnlineUpdater {
   async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | string> {
     const found = await this.#models.modelFor(target);
     if (!found.model) return found.reason;
-    const pass = await this.#updateAll(target, found.model, userIds, () => false);
+    const pass = await updateAll(this.#catchUps, target, found.model, userIds, () => false);
     if (pass.failed.length > 0) throw notUpdated(pass, userIds.length);
     return pass.written;
   }
@@ -408,61 +370,9 @@ export class OnlineUpdater {
    * Stops early when a later catchUp or rebuild supersedes it, when `signal` aborts, or when the
    * model source says waiting cannot help (ModelLookup.final: e.g. no model folder configured).
    */
-  async catchUp(target: UpdateTarget, options: CatchUpOptions = {}): Promise<CatchUpOutcome> {
+  catchUp(target: UpdateTarget, options: CatchUpOptions = {}): Promise<CatchUpOutcome> {
     this.#newest = target;
-    const retryMs = options.retryMs ?? CATCH_UP_RETRY_MS;
-    const superseded = () => this.#newest !== target;
-    let missing: readonly string[] | undefined;
-    let written = 0;
-    for (let attempt = 1; ; attempt++) {
-      let reason: string;
-      try {
-        const users = missing ?? (await this.#store.eventUsers());
-        const found = await this.#models.modelFor(target);
-        if (found.model) {
-          const pass = await this.#updateAll(target, found.model, users, superseded);
-          written += pass.written;
-          if (pass.failed.length === 0 && !pass.stopped) return { state: 'done', users: written, attempts: attempt };
-          missing = pass.failed;
-          reason = notUpdated(pass, users.length).message;
-        } else {
-          if (found.final) return { state: 'not-applied', reason: found.reason, attempts: attempt };
-          reason = found.reason;
-        }
-      } catch (err) {
-        reason = err instanceof Error ? err.message : String(err);
-      }
-      if (superseded()) return { state: 'superseded', attempts: attempt };
-      if (options.signal?.aborted || retryMs.length === 0) return { state: 'stopped', reason, attempts: attempt };
-      const delayMs = retryMs[Math.min(attempt - 1, retryMs.length - 1)];
-      options.onRetry?.({ attempt, reason, users: missing?.length, delayMs });
-      await sleep(delayMs, options.signal);
-      if (superseded()) return { state: 'superseded', attempts: attempt };
-      if (options.signal?.aborted) return { state: 'stopped', reason, attempts: attempt };
-    }
-  }
-
-  /**
-   * Recomputes `userIds` batch by batch; a failed batch is remembered and the next one tried.
-   * `stop` is asked between batches (a superseded catch-up gives up).
-   */
-  async #updateAll(target: UpdateTarget, model: TrainedModel, userIds: readonly string[], stop: () => boolean): Promise<UsersPass> {
-    // A version just activated gets its fold-in workers started now, not on its first event.
-    void this.#ranker.prepare(model);
-    let written = 0;
-    const failed: string[] = [];
-    let error: unknown;
-    for (let start = 0; start < userIds.length; start += REBUILD_BATCH) {
-      if (stop()) return { written, failed: [...failed, ...userIds.slice(start)], error, stopped: true };
-      const users = userIds.slice(start, start + REBUILD_BATCH);
-      try {
-        written += (await this.#updateBatch(target, model, new Map<string, undefined>(users.map((u) => [u, undefined])))).size;
-      } catch (err) {
-        error ??= err;
-        failed.push(...users);
-      }
-    }
-    return { written, failed, error, stopped: false };
+    return runCatchUp(this.#catchUps, target, options, () => this.#newest !== target);
   }
 
   /**
@@ -470,124 +380,8 @@ export class OnlineUpdater {
    * writes their lists in one batch, holding each user's lock throughout. Returns the users written.
    */
   #updateBatch(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
-    return this.#locks.run([...byUser.keys()], () => this.#updateUnlocked(target, model, byUser));
+    return this.#locks.run([...byUser.keys()], () => writeLists(this.#lists, target, model, byUser));
   }
-
-  /**
-   * Folds in and writes the lists of `byUser`'s users. Each list is written only if no newer one
-   * can be in the store (putUserRecsIfCurrent: another instance logged an event for the user and
-   * wrote its list meanwhile); a refused user is folded again from where its log moved on and
-   * written, for up to WRITE_ROUNDS rounds. Returns the users whose lists are current: written, or
-   * still refused after the last round (events keep being logged for them, and each of those
-   * updates writes a list at least as new).
-   */
-  async #updateUnlocked(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
-    const written = new Set<string>();
-    let pending = byUser;
-    for (let round = 1; ; round++) {
-      const refused = await this.#updateRound(target, model, pending, written);
-      if (refused.size === 0 || round === WRITE_ROUNDS) {
-        for (const u of refused) written.add(u);
-        return written;
-      }
-      pending = new Map([...refused].map((u) => [u, undefined]));
-    }
-  }
-
-  /** One round of #updateUnlocked: adds the users written to `written`, returns those refused. */
-  async #updateRound(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>, written: Set<string>): Promise<ReadonlySet<string>> {
-    const users = [...byUser.keys()];
-    const folded = await mapInSlices(users, PLAN_SLICE, (u) => this.#fold(target, model, u, byUser.get(u)));
-    const updates = await listsFor(model, topKOf(target), users.map((userId, j) => ({ userId, mine: folded[j].interactions, prev: folded[j].prev })), this.#ranker, target.popular);
-    const lists: CursorList[] = [];
-    const entries = new Map<string, FoldEntry>();
-    for (let j = 0; j < users.length; j++) {
-      const f = folded[j];
-      const update = updates[j];
-      // Remembered before the list is written: the interactions are what the log holds either way.
-      const entry = this.#remember(users[j], target, model, f, update);
-      if (!update) continue;
-      if (update.unchanged && f.own && f.prev?.written) {
-        // Only our events since the list we wrote, and they left it as it was: nothing to write.
-        entry.written = true;
-        written.add(users[j]);
-        continue;
-      }
-      lists.push({ subjectId: users[j], ranked: update.ranked, cursor: f.cursor });
-      entries.set(users[j], entry);
-    }
-    const refused = await this.#store.putUserRecsIfCurrent(target.version, lists);
-    for (const [userId, entry] of entries) {
-      if (refused.has(userId)) continue;
-      entry.written = true;
-      written.add(userId);
-    }
-    return refused;
-  }
-
-  /**
-   * The user's interactions including everything logged so far and the cursor they reach, from the
-   * remembered fold when possible; `own` says the events folded were exactly `appended`'s.
-   */
-  async #fold(target: UpdateTarget, model: TrainedModel, userId: string, appended: readonly AppendResult[] | undefined): Promise<Folded> {
-    const itemIndex = (id: string) => target.itemIndex.get(id);
-    const ratings = model.info.training.explicitFeedback;
-    const prev = this.#cache.get(userId, target.version, model);
-    const fresh = appended?.filter((r) => !r.duplicate) ?? [];
-    if (!prev && fresh.length > 0 && follows(NO_EVENTS_CURSOR, fresh)) {
-      // The user's first events are the ones just appended: the log holds nothing else to read.
-      const cursor = fresh[fresh.length - 1].userCursor?.after ?? NO_EVENTS_CURSOR;
-      return { interactions: userInteractions(trainingRow(model, userId), fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: false };
-    }
-    // Events read back from the log may include ones the model learned (learned-events.ts);
-    // just-appended ones never do.
-    const learned = learnedFilterOf(target.record.meta);
-    if (!prev) {
-      const page = await this.#store.userEventsAfter(userId);
-      const events = unlearnedEvents(page.events, learned, this.#config, ratings);
-      return { interactions: userInteractions(trainingRow(model, userId), events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
-    }
-    if (fresh.length > 0 && follows(prev.cursor, fresh)) {
-      // Exactly our events were logged for this user since its last fold: no need to read them back.
-      const cursor = fresh[fresh.length - 1].userCursor?.after ?? prev.cursor;
-      return { interactions: foldEvents(prev.interactions, fresh.map((r) => r.event), itemIndex, this.#config, ratings), cursor, prev, own: true };
-    }
-    const page = await this.#store.userEventsAfter(userId, prev.cursor);
-    const events = unlearnedEvents(page.events, learned, this.#config, ratings);
-    return { interactions: foldEvents(prev.interactions, events, itemIndex, this.#config, ratings), cursor: page.cursor, prev, own: false };
-  }
-
-  #remember(userId: string, target: UpdateTarget, model: TrainedModel, f: { interactions: UserInteractions; cursor: string }, list: RankedList | undefined): FoldEntry {
-    const entry: FoldEntry = { version: target.version, model, cursor: f.cursor, interactions: f.interactions, ...(list ? { list: { k: list.k, extended: list.extended, exhaustive: list.exhaustive } } : {}), written: false };
-    this.#cache.set(userId, entry);
-    return entry;
-  }
-}
-
-/** The error for a pass that left users out. */
-function notUpdated(pass: UsersPass, of: number): Error {
-  const why = pass.error instanceof Error ? pass.error.message : pass.error === undefined ? 'stopped' : JSON.stringify(pass.error);
-  return new Error(`${pass.failed.length} of ${of} users were not updated: ${why}`, pass.error === undefined ? undefined : { cause: pass.error });
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts; the timer does not keep the process alive. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** The list length of `target` (publish records it in the version's meta). */
-function topKOf(target: UpdateTarget): number {
-  return typeof target.record.meta.topK === 'number' ? target.record.meta.topK : DEFAULT_TOP_K;
 }
 
 /** The live-popularity add of each event (same index), all at one `now`. */
@@ -595,22 +389,3 @@ function countsOf(popularity: LivePopularity, events: readonly NewEvent[], confi
   const now = popularity.now();
   return events.map((e) => popularity.counterAdd(e, config, now));
 }
-
-/** True when `fresh` (one user's new events, in order) directly follow `cursor` with nothing between. */
-function follows(cursor: string, fresh: readonly AppendResult[]): boolean {
-  let at = cursor;
-  for (const r of fresh) {
-    if (r.userCursor?.before !== at) return false;
-    at = r.userCursor.after;
-  }
-  return true;
-}
-
-/** The user's training row, or null for a user the model was not trained on. */
-function trainingRow(model: TrainedModel, userId: string): { items: Int32Array; values: Float32Array } | null {
-  const u = model.users.indexOf(userId);
-  if (!(u >= 0 && u < model.numUsers)) return null;
-  const { indptr, indices, data } = model.seen;
-  return { items: indices.subarray(indptr[u], indptr[u + 1]), values: data.subarray(indptr[u], indptr[u + 1]) };
-}
-
