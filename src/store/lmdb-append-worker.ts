@@ -9,8 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
 import type { NewEvent } from './event-log.js';
-import { appendInTxn, appendVisible, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
-import { flushErrorReason, watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
+import { runAppend, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
 import { FLUSH_ERROR_ID } from './lmdb-append-thread.js';
 
 /** Messages to this thread. */
@@ -52,20 +52,13 @@ port.on('message', (message: AppendThreadRequest) => {
     return;
   }
   inFlight++;
-  let packed: PackedAppend | undefined;
-  const committed = dbs.events.transaction(() => (packed = appendInTxn(dbs, message.events, message.options)));
   // 'commit': answered once the transaction is visible (see lmdb-visible-commit.ts); 'fsync': once
   // it is flushed to disk too.
-  const answered = message.fsync || !visible
-    ? committed.then(async (done) => {
-        if (message.fsync) await dbs.events.flushed;
-        return done;
-      })
-    : visible.whenVisible(
-        committed,
-        () => (packed && appendVisible(dbs.events, message.events, packed) ? packed : undefined),
-        (err) => reply({ id: FLUSH_ERROR_ID, error: flushErrorReason(err) }),
-      );
+  const { committed, answered } = runAppend(dbs, message.events, message.options, {
+    fsync: message.fsync,
+    visible,
+    onFlushError: (reason) => reply({ id: FLUSH_ERROR_ID, error: reason }),
+  });
   // Held until the commit settles, so a close waits for the flush as well.
   const settled = committed.then(
     () => undefined,

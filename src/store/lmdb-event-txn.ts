@@ -6,6 +6,7 @@
  * `unpackAppend` turns it into the AppendResults callers see. Layout: see lmdb-store.ts.
  */
 import type { Database } from 'lmdb';
+import { flushErrorReason, type VisibleCommits } from './lmdb-visible-commit.js';
 import { decodeEvent, encodeEvent, storedEvent, type AppendResult, type CounterAdd, type ItemCounter, type NewEvent } from './event-log.js';
 
 /** Key of the log's counter (last seq assigned). */
@@ -109,6 +110,40 @@ export function appendVisible(log: Database<unknown, EventKey>, events: readonly
   let last = -1;
   for (let j = 0; j < events.length; j++) if (last < 0 || packed.seqs[j] > packed.seqs[last]) last = j;
   return last < 0 || log.get(['i', events[last].eventId]) === packed.seqs[last];
+}
+
+/** How an append is acknowledged (see runAppend). */
+export interface AppendAnswer {
+  /** Wait until the commit is flushed to disk too. */
+  readonly fsync: boolean;
+  /** Answer once the commit is visible (lmdb-visible-commit.ts); undefined: when lmdb-js resolves it. */
+  readonly visible: VisibleCommits | undefined;
+  /** Told when the commit failed to flush after the append was answered. */
+  readonly onFlushError?: ((reason: string) => void) | undefined;
+}
+
+/**
+ * Runs an append in an asynchronous write transaction (lmdb-js runs the callback inside its next
+ * write batch, so concurrent appends share one commit). `answered` resolves when the append may be
+ * acknowledged: once its commit is visible, or once flushed with `fsync`; `committed` when lmdb-js
+ * resolves the transaction, after its flush.
+ */
+export function runAppend(dbs: EventDbs, events: readonly NewEvent[], options: TxnAppendOptions, answer: AppendAnswer): { readonly committed: Promise<PackedAppend>; readonly answered: Promise<PackedAppend> } {
+  let staged: PackedAppend | undefined;
+  const committed = dbs.events.transaction(() => (staged = appendInTxn(dbs, events, options)));
+  const { visible, onFlushError } = answer;
+  const answered =
+    answer.fsync || !visible
+      ? committed.then(async (packed) => {
+          if (answer.fsync) await dbs.events.flushed;
+          return packed;
+        })
+      : visible.whenVisible(
+          committed,
+          () => (staged && appendVisible(dbs.events, events, staged) ? staged : undefined),
+          (err) => onFlushError?.(flushErrorReason(err)),
+        );
+  return { committed, answered };
 }
 
 /** The AppendResults of `events` from their packed outcome. */

@@ -30,8 +30,8 @@ import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
-import { flushErrorReason, watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
-import { addCounter, appendInTxn, appendVisible, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
+import { addCounter, runAppend, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -291,24 +291,12 @@ class LmdbBackend implements StoreBackend {
     }
     const thread = this.#thread;
     if (thread && (await thread.ready) && thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
-    // An asynchronous transaction: lmdb-js runs the callback inside its next write batch, so
-    // concurrent appends share one commit (group commit) and the event loop never waits for the
-    // disk. It is answered at commit: visible to all processes, and kept when this process is killed
-    // (with overlappingSync the fsync runs behind the commit; a restart on the same boot reopens at
-    // the last commit). `flushed` then waits until the OS reports it on disk (power loss).
-    let staged: PackedAppend | undefined;
-    const committed = this.#events.transaction(() => (staged = appendInTxn(this.#dbs, events, txn)));
-    if (fsync || !this.#visible) {
-      const packed = await committed;
-      if (fsync) await this.#events.flushed;
-      return unpackAppend(events, packed);
-    }
-    const packed = await this.#visible.whenVisible(
-      committed,
-      () => (staged && appendVisible(this.#events, events, staged) ? staged : undefined),
-      (err) => this.#onFlushError?.(flushErrorReason(err)),
-    );
-    return unpackAppend(events, packed);
+    // The thread's transaction, on the event loop: concurrent appends share one commit (group
+    // commit), the event loop never waits for the disk, and the append is answered at commit
+    // (visible to all processes, and kept when this process is killed: with overlappingSync the
+    // flush runs behind the commit, and a restart on the same boot reopens at the last commit).
+    const { answered } = runAppend(this.#dbs, events, txn, { fsync, visible: this.#visible, onFlushError: this.#onFlushError });
+    return unpackAppend(events, await answered);
   }
 
   userEvents(userId: string): Promise<StoredEvent[]> {
