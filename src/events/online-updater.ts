@@ -49,9 +49,6 @@ import { groupByUser, outcomeOf, type Applied } from './group-results.js';
 import { UserLocks } from './user-locks.js';
 import { foldEvents } from './user-interactions.js';
 
-// Moved to catch-up.ts; still exported from here for the updater's importers.
-export { CATCH_UP_RETRY_MS, type CatchUpOptions, type CatchUpOutcome } from './catch-up.js';
-
 /** Groups being logged at once; later calls wait and are grouped together (see #flush). */
 const MAX_GROUPS_IN_FLIGHT = 2;
 /** Events logged in one group at most; further concurrent calls start the next group. */
