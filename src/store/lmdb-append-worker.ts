@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
 import type { NewEvent } from './event-log.js';
-import { runAppend, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { runAppend, type ControlKey, type DataKey, type EventDbs, type EventKey, type PackedAppend, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
 import { FLUSH_ERROR_ID } from './lmdb-append-thread.js';
 
@@ -30,7 +30,12 @@ let dbs: EventDbs;
 let visible: VisibleCommits | undefined;
 try {
   env = open({ path, ...LMDB_ENV_OPTIONS });
-  dbs = { events: env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }), data: env.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }) };
+  dbs = {
+    events: env.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }),
+    data: env.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }),
+    // Read only: lists go only into a live version (versionLive).
+    control: env.openDB<unknown, ControlKey>({ name: 'control', encoding: 'json' }),
+  };
   visible = watchVisibleCommits(env);
 } catch (err) {
   reply({ id: -1, error: `cannot open ${path}: ${describe(err)}` });

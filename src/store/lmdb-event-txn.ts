@@ -1,13 +1,14 @@
 /**
  * @module The LMDB event log's write transaction: appending a group of events (log, idempotency
  * keys, user index, live-popularity counters and, optionally, the users' lists) and the counter
- * read-modify-write. The same code runs on the event loop (lmdb-store.ts) or on the append thread
+ * read-modify-write. Lists go into a version only while its record says it is live (versionLive). The same code runs on the event loop (lmdb-store.ts) or on the append thread
  * (lmdb-append-thread.ts), so its outcome is packed in a few typed arrays that cross threads cheaply;
  * `unpackAppend` turns it into the AppendResults callers see. Layout: see lmdb-store.ts.
  */
 import type { Database } from 'lmdb';
 import { flushErrorReason, type VisibleCommits } from './lmdb-visible-commit.js';
 import { decodeEvent, encodeEvent, storedEvent, type AppendResult, type CounterAdd, type ItemCounter, type NewEvent } from './event-log.js';
+import type { VersionRecord, VersionStatus } from './online-store.js';
 
 /** Key of the log's counter (last seq assigned). */
 export const SEQ = 'seq';
@@ -16,11 +17,31 @@ const US = '\u001f';
 
 export type DataKey = [number, string, string];
 export type EventKey = string | [string, number] | [string, string] | [string, string, number] | [string, string, number, string];
+/** `active`, `seq`, `storeId`, or `['v', version]` → VersionRecord. */
+export type ControlKey = string | [string, number];
 
-/** The two databases an append writes: the log (JSON) and the versions' data (binary). */
+/**
+ * The databases an append uses: the log (JSON) and the versions' data (binary) it writes, and the
+ * control records (JSON) it only reads, to write lists only into a live version.
+ */
 export interface EventDbs {
   readonly events: Database<unknown, EventKey>;
   readonly data: Database<Uint8Array, DataKey>;
+  readonly control: Database<unknown, ControlKey>;
+}
+
+/**
+ * The status of version `version` when it may be written into ('writing' or 'ready'), else what
+ * it is ('failed', 'deleting', or undefined: no record). Call inside the write transaction that
+ * writes the data: deleting a version marks its record 'deleting' (a write transaction of its own)
+ * before removing its data, and LMDB serialises write transactions across threads and processes, so
+ * a write checked here either commits before that mark, and is removed with the rest of the data,
+ * or sees the mark and writes nothing. Without the check, a server still holding the place of a
+ * version pruned under it would leave lists behind that no record points to.
+ */
+export function versionLive(control: Database<unknown, ControlKey>, version: number): { readonly live: boolean; readonly status: VersionStatus | undefined } {
+  const status = (control.get(['v', version]) as VersionRecord | undefined)?.status;
+  return { live: status === 'writing' || status === 'ready', status };
 }
 
 /** What the transaction needs besides the events; plain data, so it can be posted to a thread. */
@@ -91,7 +112,8 @@ export function appendInTxn(dbs: EventDbs, events: readonly NewEvent[], options:
   if (seq !== first) void log.put(SEQ, seq);
   const indexed = new Set<string>();
   for (const { bucket, itemId, amount } of counts.values()) addCounter(log, bucket, itemId, amount, indexed);
-  if (!lists || clean.size === 0) return out;
+  // A version deleted (or being deleted) keeps no lists: the events are logged without them.
+  if (!lists || clean.size === 0 || !versionLive(dbs.control, lists.version).live) return out;
   for (const userId of clean) void data.put([lists.version, lists.collection, userId], lists.users.get(userId)!.value);
   for (let j = 0; j < n; j++) if (out.flags[j] === 0 && clean.has(events[j].userId)) out.flags[j] = LIST_WRITTEN;
   return out;
@@ -164,9 +186,12 @@ export function unpackAppend(events: readonly NewEvent[], packed: PackedAppend):
 
 /**
  * Writes each list of `lists` whose user has nothing logged after its cursor; returns the users
- * whose lists were not written. Call inside a write transaction.
+ * whose lists were not written, or, when the version may not be written into (see versionLive),
+ * its status and writes nothing. Call inside a write transaction.
  */
-export function writeListsIfCurrent(dbs: EventDbs, version: number, collection: string, lists: readonly { readonly key: string; readonly value: Uint8Array; readonly cursor: string }[]): string[] {
+export function writeListsIfCurrent(dbs: EventDbs, version: number, collection: string, lists: readonly { readonly key: string; readonly value: Uint8Array; readonly cursor: string }[]): string[] | { readonly status: VersionStatus | undefined } {
+  const check = versionLive(dbs.control, version);
+  if (!check.live) return { status: check.status };
   const refused: string[] = [];
   for (const { key, value, cursor } of lists) {
     if (isCurrent(dbs.events, key, cursor)) void dbs.data.put([version, collection, key], value);

@@ -7,6 +7,9 @@
  * Layout: database `control` (JSON) holds `active`, `seq`, `storeId` (the store's identity, see
  * OnlineStore.storeId) and `['v', n]` → VersionRecord; database
  * `data` (binary) holds `[version, collection, key]` → encoded value, so one version is one key range.
+ * Data is written into a version only in a write transaction that finds its record live (writing or
+ * ready; see versionLive), so once a deletion has marked the record, nothing can add to the range
+ * it then clears: no data outlives its record (orphan data), whatever still holds the version's place.
  * Database `events` (JSON, outside versions) holds the event log: `seq` (counter), `['e', seq]` →
  * event, `['i', eventId]` → seq (idempotency), `['u', userId, seq]` → event (per-user reads) and
  * `['n', userId]` → 1 (users with events), `['l', userId]` → seq of the user's last event (the user
@@ -31,7 +34,7 @@ import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
 import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
 import { watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
-import { addCounter, runAppend, scanCounters, unpackAppend, writeListsIfCurrent, SEQ, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
+import { addCounter, runAppend, scanCounters, unpackAppend, versionLive, writeListsIfCurrent, SEQ, type ControlKey, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
 import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
@@ -42,8 +45,6 @@ const ACTIVE = 'active';
 const STORE_ID = 'storeId';
 /** Keys removed per write transaction when deleting a version, to keep transactions short. */
 const DELETE_CHUNK = 10_000;
-
-type ControlKey = string | [string, number];
 
 export interface LmdbStoreOptions extends VersionedStoreOptions {
   /**
@@ -103,7 +104,7 @@ class LmdbBackend implements StoreBackend {
     } catch (err) {
       throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `cannot open the LMDB store in ${dir}: ${(err as Error).message}`, { cause: err });
     }
-    this.#dbs = { events: this.#events, data: this.#data };
+    this.#dbs = { events: this.#events, data: this.#data, control: this.#control };
     this.#visible = watchVisibleCommits(this.#env);
     this.#onFlushError = options.onFlushError;
     const entry = options.appendThreadEntry === undefined ? resolveWorkerEntry('./lmdb-append-worker.js', import.meta.url) : options.appendThreadEntry;
@@ -227,17 +228,24 @@ class LmdbBackend implements StoreBackend {
 
   async writeEntries(place: VersionPlace, collection: Collection, entries: readonly DataEntry[]): Promise<void> {
     this.#ensureOpen();
-    // Puts issued in one event turn are committed together as one transaction by lmdb-js.
-    let last: Promise<boolean> | undefined;
-    for (const e of entries) last = this.#data.put([place.version, collection, e.key], e.value);
-    if (last) await last;
+    if (entries.length === 0) return;
+    // One write transaction (lmdb-js runs transactions issued in one event turn in one batch), which
+    // writes only into a live version: see versionLive.
+    const check = await this.#data.transaction(() => {
+      const found = versionLive(this.#control, place.version);
+      if (found.live) for (const e of entries) void this.#data.put([place.version, collection, e.key], e.value);
+      return found;
+    });
+    if (!check.live) throw notWritable(place.version, check.status, this.description);
   }
 
   async writeUserListsIfCurrent(place: VersionPlace, entries: readonly CursorEntry[]): Promise<string[]> {
     this.#ensureOpen();
-    // The same check as an append with lists, in one write transaction (serialised with appends,
+    // The same checks as an append with lists, in one write transaction (serialised with appends,
     // those of the append thread and of other processes included).
-    return this.#events.transaction(() => writeListsIfCurrent(this.#dbs, place.version, COLLECTIONS.userRecs, entries));
+    const res = await this.#events.transaction(() => writeListsIfCurrent(this.#dbs, place.version, COLLECTIONS.userRecs, entries));
+    if (!Array.isArray(res)) throw notWritable(place.version, res.status, this.description);
+    return res;
   }
 
   readEntry<T>(place: VersionPlace, collection: Collection, key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
@@ -379,6 +387,14 @@ class LmdbBackend implements StoreBackend {
   #ensureOpen(): void {
     if (this.#closed) throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${this.description} is closed`);
   }
+}
+
+/** Why nothing was written into `version`, whose record says `status` (undefined: it has none). */
+function notWritable(version: number, status: VersionStatus | undefined, where: string): RecError {
+  if (status === undefined || status === 'deleting') {
+    return new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `version ${version} of ${where} was deleted${status ? ' (its deletion is under way)' : ''}: nothing was written into it`);
+  }
+  return new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} of ${where} is ${status}: nothing was written into it`);
 }
 
 /** The key range of one collection of one version: collections are single characters. */

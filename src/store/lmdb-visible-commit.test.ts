@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ABORT, open, type RootDatabase } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
-import { appendInTxn, appendVisible, type DataKey, type EventDbs, type EventKey, type PackedAppend } from './lmdb-event-txn.js';
+import { appendInTxn, appendVisible, type ControlKey, type DataKey, type EventDbs, type EventKey, type PackedAppend } from './lmdb-event-txn.js';
 import { commitsSurviveKill, watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
 import type { NewEvent } from './event-log.js';
 
@@ -16,7 +16,12 @@ async function freshEnv(): Promise<{ root: RootDatabase; dbs: EventDbs }> {
   dirs.push(dir);
   const root = open({ path: join(dir, 'store.mdb'), ...LMDB_ENV_OPTIONS });
   roots.push(root);
-  return { root, dbs: { events: root.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }), data: root.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }) } };
+  const dbs: EventDbs = {
+    events: root.openDB<unknown, EventKey>({ name: 'events', encoding: 'json' }),
+    data: root.openDB<Uint8Array, DataKey>({ name: 'data', encoding: 'binary' }),
+    control: root.openDB<unknown, ControlKey>({ name: 'control', encoding: 'json' }),
+  };
+  return { root, dbs };
 }
 afterAll(async () => {
   await Promise.all(roots.map((r) => r.close()));

@@ -5,7 +5,7 @@
  * marks it ready and flips the active pointer.
  */
 import { createHash } from 'node:crypto';
-import { RecError } from '../core/errors.js';
+import { isRecError, RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
 import {
   ALL_COLLECTIONS,
@@ -95,7 +95,7 @@ export class BackendVersionWriter implements VersionWriter {
     const res = await this.#backend.updateVersion(ready, ['writing'], false);
     if (res !== 'ok') {
       this.#state = 'aborted';
-      throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${this.version} was removed by another process while being written (treated as abandoned); publish again`);
+      throw removedWhileWriting(this.version);
     }
     this.#state = 'committed';
     this.#record = ready;
@@ -117,7 +117,14 @@ export class BackendVersionWriter implements VersionWriter {
         this.#samples.push({ collection, key: e.key, value: e.value });
       }
     }
-    await this.#backend.writeEntries(this.#record, collection, entries);
+    try {
+      await this.#backend.writeEntries(this.#record, collection, entries);
+    } catch (err) {
+      // LMDB refuses, in the write itself, data for a version no longer being written.
+      if (!isRecError(err) || (err.code !== 'RTREC_ERR_STORE_VERSION_NOT_FOUND' && err.code !== 'RTREC_ERR_STORE_VERSION_NOT_READY')) throw err;
+      this.#state = 'aborted';
+      throw removedWhileWriting(this.version, err);
+    }
     this.#counts[collection] += entries.length;
     if (Date.now() - this.#lastBeat >= HEARTBEAT_MS) await this.#heartbeat();
   }
@@ -128,7 +135,7 @@ export class BackendVersionWriter implements VersionWriter {
     const res = await this.#backend.updateVersion(beat, ['writing'], false);
     if (res !== 'ok') {
       this.#state = 'aborted';
-      throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${this.version} was removed by another process while being written (treated as abandoned); publish again`);
+      throw removedWhileWriting(this.version);
     }
     this.#record = beat;
   }
@@ -162,4 +169,8 @@ export class BackendVersionWriter implements VersionWriter {
       throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${this.version} is already ${this.#state === 'committed' ? 'committed' : 'aborted'}; begin a new version`);
     }
   }
+}
+
+function removedWhileWriting(version: number, cause?: unknown): RecError {
+  return new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} was removed by another process while being written (treated as abandoned); publish again`, { cause });
 }

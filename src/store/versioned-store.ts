@@ -4,7 +4,7 @@
  * A writing version is abandoned when its writer process is gone (same host, pid not alive) or its
  * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish.
  */
-import { RecError } from '../core/errors.js';
+import { isRecError, RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
 import {
   COLLECTIONS,
@@ -169,13 +169,28 @@ export class VersionedStore implements OnlineStore {
   async putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void> {
     const place = await this.#readyPlace(version);
     if (lists.length === 0) return;
-    await this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) })));
+    await this.#forgetIfGone(version, this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) }))));
   }
 
   async putUserRecsIfCurrent(version: number, lists: readonly CursorList[]): Promise<ReadonlySet<string>> {
     const place = await this.#readyPlace(version);
     if (lists.length === 0) return new Set();
-    return new Set(await this.#backend.writeUserListsIfCurrent(place, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked), cursor: l.cursor }))));
+    const entries = lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked), cursor: l.cursor }));
+    return new Set(await this.#forgetIfGone(version, this.#backend.writeUserListsIfCurrent(place, entries)));
+  }
+
+  /**
+   * `write`'s outcome; when the backend refused it because the version was deleted meanwhile (LMDB
+   * checks in the write transaction), the version's cached place is dropped, so later calls fail
+   * at once (RTREC_ERR_STORE_VERSION_NOT_FOUND) instead of writing again.
+   */
+  async #forgetIfGone<T>(version: number, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (isRecError(err) && err.code === 'RTREC_ERR_STORE_VERSION_NOT_FOUND') this.#places.delete(version);
+      throw err;
+    }
   }
 
   /** Where ready version `version` lives (only a ready version's lists are updated in place). */
