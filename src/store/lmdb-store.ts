@@ -29,6 +29,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
+import { clearVersionRange, dataVersionNumbers } from './lmdb-version-data.js';
 import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
@@ -36,15 +37,13 @@ import { startAppendThread, type AppendThread } from './lmdb-append-thread.js';
 import { watchVisibleCommits, type VisibleCommits } from './lmdb-visible-commit.js';
 import { addCounter, runAppend, scanCounters, unpackAppend, versionLive, writeListsIfCurrent, SEQ, type ControlKey, type DataKey, type EventDbs, type EventKey, type TxnAppendOptions } from './lmdb-event-txn.js';
 import { COLLECTIONS, type Collection, type VersionRecord, type VersionStatus } from './online-store.js';
-import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import type { BackendAppendOptions, CursorEntry, DataEntry, DataScan, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 const ENV_FILE = 'rtrec.mdb';
 const ACTIVE = 'active';
 /** Control key of the store's identity (see OnlineStore.storeId). */
 const STORE_ID = 'storeId';
-/** Keys removed per write transaction when deleting a version, to keep transactions short. */
-const DELETE_CHUNK = 10_000;
 
 export interface LmdbStoreOptions extends VersionedStoreOptions {
   /**
@@ -274,15 +273,24 @@ class LmdbBackend implements StoreBackend {
 
   deleteData(place: VersionPlace): Promise<void> {
     this.#ensureOpen();
-    const all = { start: [place.version] as unknown as DataKey, end: [place.version + 1] as unknown as DataKey };
-    for (;;) {
-      const keys = [...this.#data.getKeys({ ...all, limit: DELETE_CHUNK })];
-      if (keys.length === 0) break;
-      this.#data.transactionSync(() => {
-        for (const k of keys) this.#data.removeSync(k);
-      });
-    }
+    // The record was just marked deleting: from now on no write adds to the range (versionLive).
+    this.#env.resetReadTxn();
+    clearVersionRange(this.#data, place.version);
     return Promise.resolve();
+  }
+
+  scanData(): Promise<DataScan> {
+    this.#ensureOpen();
+    this.#env.resetReadTxn();
+    const versions = dataVersionNumbers(this.#data);
+    const deleteVersions = (numbers: readonly number[]): Promise<void> => {
+      this.#ensureOpen();
+      // Nothing can be added under a number without a record (versionLive): one pass clears it.
+      this.#env.resetReadTxn();
+      for (const v of numbers) clearVersionRange(this.#data, v);
+      return Promise.resolve();
+    };
+    return Promise.resolve({ versions, deleteVersions });
   }
 
   async appendEvents(events: readonly NewEvent[], options: BackendAppendOptions = {}): Promise<AppendResult[]> {

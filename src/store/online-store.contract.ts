@@ -228,8 +228,8 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect((await store.getVersion(3))?.retiredAt).toBeGreaterThan(Date.now() - 60_000);
     expect((await store.getVersion(1))?.retiredAt).toBeGreaterThan(Date.now() - 60_000);
     // 3 is the newest, 2 active; 1 stopped being active a moment ago: kept.
-    expect(await store.prune(1)).toEqual({ deleted: [], kept: [1, 2, 3] });
-    expect(await store.prune(1, { retiredGraceMs: 0 })).toEqual({ deleted: [1], kept: [2, 3] });
+    expect(await store.prune(1)).toEqual({ deleted: [], kept: [1, 2, 3], orphans: [] });
+    expect(await store.prune(1, { retiredGraceMs: 0 })).toEqual({ deleted: [1], kept: [2, 3], orphans: [] });
     await expectCode(store.prune(1, { retiredGraceMs: -1 }), 'RTREC_ERR_CONFIG_INVALID');
   });
 

@@ -95,7 +95,8 @@ export interface VersionRecord {
   /**
    * When another version last took its place as the active one, ms since the epoch. Servers switch
    * within their refresh interval and may write events' lists into it until then, so prune keeps it
-   * for a grace period (PruneOptions).
+   * for a grace period (PruneOptions). A server lagging longer writes nothing into it once deleted
+   * (LMDB), or what it writes is removed by the next cleanup (Redis; see CleanupResult.orphans).
    */
   readonly retiredAt?: number;
 }
@@ -134,6 +135,19 @@ export interface VersionWriter {
 export interface PruneResult {
   readonly deleted: readonly number[];
   readonly kept: readonly number[];
+  /** Version numbers whose leftover data no record pointed to was removed (see CleanupResult.orphans). */
+  readonly orphans: readonly number[];
+}
+
+export interface CleanupResult {
+  /** Failed, half-deleted and abandoned versions deleted, record and data. */
+  readonly deleted: readonly number[];
+  /**
+   * Version numbers under which data was found that no record points to (written into the version
+   * after it was deleted, e.g. by a server lagging more than prune's grace), now removed. Data under
+   * a number at or above the newest record's is left for a later sweep: a publish may be creating it.
+   */
+  readonly orphans: readonly number[];
 }
 
 /**
@@ -166,7 +180,7 @@ export interface OnlineStore extends EventLog, ItemCounters {
   /** The active version, or null before the first publish. */
   activeVersion(): Promise<number | null>;
 
-  /** Removes data of failed and abandoned versions, then starts writing a new version. */
+  /** Cleans up (see cleanup), then starts writing a new version. */
   beginVersion(options: BeginOptions): Promise<VersionWriter>;
   /** @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY */
   activate(version: number): Promise<VersionRecord>;
@@ -181,8 +195,8 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * grace period (see VersionRecord.retiredAt); deletes every other version.
    */
   prune(keep: number, options?: PruneOptions): Promise<PruneResult>;
-  /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers. */
-  cleanup(): Promise<number[]>;
+  /** Deletes failed, half-deleted and abandoned writing versions, then data no version record points to. */
+  cleanup(): Promise<CleanupResult>;
 
   /**
    * A user's list. When `previous` (an earlier answer of this method) holds exactly what is stored,

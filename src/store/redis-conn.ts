@@ -42,8 +42,20 @@ export interface SendOptions {
 export interface RedisConn {
   /** Sends one command; `key` (any key it touches) routes it to the right node of a cluster. */
   send(key: string | undefined, args: readonly (string | Buffer)[], options?: SendOptions): Promise<unknown>;
+  /**
+   * Every master as the cluster's slot map shows them now (a single server: itself), for the few
+   * commands whose answer is per node, such as SCAN; keyed commands go through `send`.
+   */
+  masters(): Promise<RedisNode[]>;
   readonly isReady: boolean;
   close(): Promise<void>;
+}
+
+/** One server of the store, for commands answered per node. */
+export interface RedisNode {
+  /** `host:port`, for messages. */
+  readonly address: string;
+  send(args: readonly (string | Buffer)[], options?: SendOptions): Promise<unknown>;
 }
 
 /** Reply deadline of commands sent without `timeoutMs`, in ms. */
@@ -137,6 +149,13 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
   // node-redis emits 'error' for every failed (re)connection; the failures surface per command.
   client.on('error', () => undefined);
   let closed = false;
+  const send = async (args: readonly (string | Buffer)[], options: SendOptions = {}): Promise<unknown> => {
+    try {
+      return await withReplyDeadline(client.sendCommand(args, commandOptions(options)), options.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, commandName(args));
+    } catch (err) {
+      throw unavailable(target, args, err);
+    }
+  };
   return {
     async connect() {
       await client.connect();
@@ -144,13 +163,8 @@ function singleConn(target: RedisTarget, base: BaseOptions): ConnImpl {
     get isReady() {
       return client.isReady;
     },
-    async send(_key, args, options = {}) {
-      try {
-        return await withReplyDeadline(client.sendCommand(args, commandOptions(options)), options.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, commandName(args));
-      } catch (err) {
-        throw unavailable(target, args, err);
-      }
-    },
+    send: (_key, args, options) => send(args, options),
+    masters: () => Promise.resolve([{ address: target.description, send }]),
     async close() {
       if (closed) return;
       closed = true;
@@ -209,6 +223,23 @@ function clusterConn(target: RedisTarget, base: BaseOptions): ConnImpl {
       } catch (err) {
         throw unavailable(target, args, err);
       }
+    },
+    async masters() {
+      return Promise.all(
+        cluster.masters.map(async (master): Promise<RedisNode> => {
+          const client = await cluster.nodeClient(master);
+          return {
+            address: master.address,
+            async send(args, options = {}) {
+              try {
+                return await withReplyDeadline(client.sendCommand(args as (string | Buffer)[], commandOptions(options)), options.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, commandName(args));
+              } catch (err) {
+                throw unavailable(target, args, err);
+              }
+            },
+          };
+        }),
+      );
     },
     async close() {
       if (closed) return;

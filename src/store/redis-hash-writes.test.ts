@@ -40,6 +40,7 @@ function fakeConn(reply: (call: number, args: readonly (string | Buffer)[]) => P
   const conn: RedisConn = {
     isReady: true,
     close: () => Promise.resolve(),
+    masters: () => Promise.reject(new Error('not used by hash writes')),
     async send(_key, args, options) {
       calls.push({ args, options });
       inFlight++;

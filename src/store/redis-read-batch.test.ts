@@ -21,6 +21,7 @@ function counting(conn: RedisConn): RedisConn & { sent: number } {
       spy.sent++;
       return conn.send(key, args, options);
     },
+    masters: () => conn.masters(),
     close: () => Promise.resolve(),
   };
   return spy;

@@ -15,6 +15,9 @@
  *   version's keys are enumerable from its record's shard counts, so counting (HLEN) and deleting
  *   (UNLINK) never need SCAN. A batch of entries is written as HSETs of bounded size, pipelined a
  *   window of bytes at a time, each sent again when its reply is late (redis-hash-writes.ts).
+ * - No script can check a version's record before writing its data (they are in different cluster
+ *   slots), so a server still writing lists into a version deleted under it recreates hashes no
+ *   record points to; the orphan sweep (orphan-sweep.ts) finds them with SCAN (redis-version-keys.ts).
  * - The event log (outside versions) shares the control hash tag, so one Lua script appends a batch
  *   of events (and their live-popularity counter adds) atomically: `{rtrec}:events` (stream, one entry per event, field `e` = JSON), `{rtrec}:event-ids`
  *   (hash eventId → stored event, for idempotent retries), `{rtrec}:ue:<userId>` (list of the user's
@@ -35,7 +38,8 @@ import { ByteWindow } from './byte-window.js';
 import { connectRedis, parseRedisUrl, type RedisConn, type RedisConnOptions, type RedisTarget } from './redis-conn.js';
 import { planHsets, writeHsets, type HashWriteOptions } from './redis-hash-writes.js';
 import { HashReadBatch } from './redis-read-batch.js';
-import type { BackendAppendOptions, CursorEntry, DataEntry, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
+import { scanVersionKeys, unlinkKeys } from './redis-version-keys.js';
+import type { BackendAppendOptions, CursorEntry, DataEntry, DataScan, SetActiveResult, StoreBackend, UpdateResult, VersionPlace } from './store-backend.js';
 import { VersionedStore, type VersionedStoreOptions } from './versioned-store.js';
 
 export interface RedisStoreOptions extends VersionedStoreOptions, RedisConnOptions {
@@ -393,7 +397,17 @@ class RedisBackend implements StoreBackend {
   async deleteData(place: VersionPlace): Promise<void> {
     const keys = ALL_COLLECTIONS.flatMap((c) => this.#shardKeys(place, c));
     keys.push(...this.#shardKeys(place, COLLECTIONS.userRecs).map(cursorKey));
-    await Promise.all(keys.map((k) => this.#conn.send(k, ['UNLINK', k])));
+    await unlinkKeys(this.#conn, keys);
+  }
+
+  async scanData(): Promise<DataScan> {
+    // A walk over every master's keyspace: the layout of a version without a record is unknown,
+    // and a late writer may have recreated any of its hashes.
+    const found = await scanVersionKeys(this.#conn, this.#prefix);
+    return {
+      versions: [...found.keys()],
+      deleteVersions: (versions) => unlinkKeys(this.#conn, versions.flatMap((v) => [...(found.get(v) ?? [])])),
+    };
   }
 
   #shards(place: VersionPlace, collection: Collection): number {

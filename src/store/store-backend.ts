@@ -22,6 +22,14 @@ export interface VersionPlace {
   readonly layout: Readonly<Record<string, number>>;
 }
 
+/** What a walk over the stored data itself (not the version records) found; see orphan-sweep.ts. */
+export interface DataScan {
+  /** Version numbers the walk found data under. */
+  readonly versions: readonly number[];
+  /** Deletes the data stored under these version numbers, whatever layout wrote it (idempotent). */
+  deleteVersions(versions: readonly number[]): Promise<void>;
+}
+
 export type SetActiveResult = 'ok' | 'missing' | 'not-ready';
 export type UpdateResult = 'ok' | 'missing' | 'conflict' | 'active';
 
@@ -73,4 +81,6 @@ export interface StoreBackend extends Omit<EventLog, 'appendEvents'>, ItemCounte
   readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]>;
   /** Deletes all data of a version (idempotent). */
   deleteData(place: VersionPlace): Promise<void>;
+  /** Walks the data for the version numbers it holds anything under, whether a record points to them or not. */
+  scanData(): Promise<DataScan>;
 }

@@ -2,7 +2,8 @@
  * @module The versioned-publish protocol over any StoreBackend: begin (after cleaning up what failed
  * or was abandoned), write, verify, flip; activate, rollback, prune; and the version-scoped reads.
  * A writing version is abandoned when its writer process is gone (same host, pid not alive) or its
- * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish.
+ * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish, as is
+ * data no record points to (orphan-sweep.ts).
  */
 import { isRecError, RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
@@ -11,6 +12,7 @@ import {
   POPULAR_KEY,
   type BeginOptions,
   type Catalog,
+  type CleanupResult,
   type CursorList,
   type ItemFields,
   type OnlineStore,
@@ -25,6 +27,7 @@ import {
 import type { AppendOptions, AppendResult, ItemCounter, NewEvent, ScanOptions, StoredEvent, UserEventsPage } from './event-log.js';
 import { decodeCatalogEntry, decodeRanked, encodeRanked, encodes } from './rec-codec.js';
 import type { StoreBackend, VersionPlace } from './store-backend.js';
+import { sweepOrphans } from './orphan-sweep.js';
 import { BackendVersionWriter } from './version-writer.js';
 import { ownWriterIdentity, writerGone } from './writer-identity.js';
 
@@ -138,24 +141,27 @@ export class VersionedStore implements OnlineStore {
     const kept = new Set(ready.slice(0, keep).map((r) => r.version));
     if (active !== null) kept.add(active);
     // A version retired moments ago may still be written into by servers not yet switched away:
-    // deleting it now would leave those writes behind as data no record points to.
+    // deleting it now would make them fail their lists' updates (and, on Redis, leave those writes
+    // behind as data no record points to, until the next cleanup sweeps it).
     const now = Date.now();
     for (const r of ready) if (r.retiredAt !== undefined && now - r.retiredAt < graceMs) kept.add(r.version);
-    const deleted = [...cleaned];
+    const deleted = [...cleaned.deleted];
     for (const record of ready) {
       if (kept.has(record.version)) continue;
       if (await this.#delete(record, ['ready'])) deleted.push(record.version);
     }
-    return { deleted: deleted.sort((a, b) => a - b), kept: [...kept].sort((a, b) => a - b) };
+    return { deleted: deleted.sort((a, b) => a - b), kept: [...kept].sort((a, b) => a - b), orphans: cleaned.orphans };
   }
 
-  async cleanup(): Promise<number[]> {
-    const removed: number[] = [];
+  async cleanup(): Promise<CleanupResult> {
+    const deleted: number[] = [];
     for (const record of await this.#backend.readVersions()) {
       const doomed = record.status === 'failed' || record.status === 'deleting' || (record.status === 'writing' && this.#abandoned(record));
-      if (doomed && (await this.#delete(record, [record.status]))) removed.push(record.version);
+      if (doomed && (await this.#delete(record, [record.status]))) deleted.push(record.version);
     }
-    return removed.sort((a, b) => a - b);
+    // After the deletions above, which clear their versions' data themselves.
+    const orphans = await sweepOrphans(this.#backend);
+    return { deleted: deleted.sort((a, b) => a - b), orphans };
   }
 
   getUserRecs(version: number, userId: string, previous?: StoredList): Promise<StoredList | undefined> {

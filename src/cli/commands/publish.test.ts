@@ -94,9 +94,9 @@ describe('rtrec versions', () => {
     await cli('publish', '--model', modelDir, '--store', storeUrl, '--json');
     expect(await cli('versions', 'rollback', '--store', storeUrl)).toBe('rolled back from version 3 to version 2\n');
     // Version 1 stopped being active moments ago: kept for the grace period, unless it is 0.
-    expect(JSON.parse(await cli('versions', 'prune', '--keep', '1', '--store', storeUrl, '--json'))).toEqual({ deleted: [], kept: [1, 2, 3] });
+    expect(JSON.parse(await cli('versions', 'prune', '--keep', '1', '--store', storeUrl, '--json'))).toEqual({ deleted: [], kept: [1, 2, 3], orphans: [] });
     const pruned = JSON.parse(await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', storeUrl, '--json')) as { deleted: number[]; kept: number[] };
-    expect(pruned).toEqual({ deleted: [1], kept: [2, 3] });
+    expect(pruned).toEqual({ deleted: [1], kept: [2, 3], orphans: [] });
     listing = JSON.parse(await cli('versions', 'list', '--store', storeUrl, '--json')) as typeof listing;
     expect(listing.active).toBe(2);
     expect(listing.versions.map((v) => v.version)).toEqual([2, 3]);
