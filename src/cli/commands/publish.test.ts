@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../test-support/run-command.js';
 import { InteractionsBuilder } from '../../data/interactions.js';
@@ -10,6 +11,7 @@ import { loadModel, saveModel } from '../../models/model-io.js';
 import type { TrainedModel } from '../../models/trained-model.js';
 import { buildApp } from '../../serve/app.js';
 import { servedScore, testConfig } from '../../serve/test-support/serve-fixture.js';
+import { LMDB_ENV_OPTIONS } from '../../store/lmdb-env-options.js';
 import { openStore } from '../../store/open-store.js';
 import { registerPublishCommand } from './publish.js';
 import { registerVersionsCommand } from './versions.js';
@@ -97,6 +99,12 @@ describe('rtrec versions', () => {
     expect(JSON.parse(await cli('versions', 'prune', '--keep', '1', '--store', storeUrl, '--json'))).toEqual({ deleted: [], kept: [1, 2, 3], orphans: [] });
     const pruned = JSON.parse(await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', storeUrl, '--json')) as { deleted: number[]; kept: number[] };
     expect(pruned).toEqual({ deleted: [1], kept: [2, 3], orphans: [] });
+    // Data written under version 1 after it was deleted (here behind the store's back): the next prune removes it, and says so.
+    const env = open({ path: join(dir, 'store', 'rtrec.mdb'), ...LMDB_ENV_OPTIONS });
+    await env.openDB({ name: 'data', encoding: 'binary' }).put([1, 'u', 'late'], Buffer.from([1]));
+    await env.close();
+    expect(await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', storeUrl)).toBe('deleted nothing; kept 2, 3; removed data left under deleted version 1\n');
+    expect(await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', storeUrl)).toBe('deleted nothing; kept 2, 3\n');
     listing = JSON.parse(await cli('versions', 'list', '--store', storeUrl, '--json')) as typeof listing;
     expect(listing.active).toBe(2);
     expect(listing.versions.map((v) => v.version)).toEqual([2, 3]);

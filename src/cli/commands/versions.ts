@@ -4,7 +4,7 @@
  * pick it up within a second.
  */
 import type { Command } from 'commander';
-import { DEFAULT_RETIRED_GRACE_MS, type OnlineStore, type VersionRecord } from '../../store/online-store.js';
+import { DEFAULT_RETIRED_GRACE_MS, type OnlineStore, type PruneResult, type VersionRecord } from '../../store/online-store.js';
 import { DEFAULT_STORE_URL, openStore, resolveStoreUrl } from '../../store/open-store.js';
 import { emit, formatTable, parseIntOption } from '../kit.js';
 
@@ -52,14 +52,14 @@ export function registerVersionsCommand(program: Command): void {
     });
   versions
     .command('prune')
-    .description('Delete all but the newest N ready versions (the active one is always kept), and any failed or abandoned ones')
+    .description('Delete all but the newest N ready versions (the active one is always kept), any failed or abandoned ones, and data left under deleted versions')
     .requiredOption('--keep <n>', 'ready versions to keep (at least 1)', parseIntOption('--keep', 1))
     .option('--grace <seconds>', 'also keep versions that stopped being active less than this long ago (servers may still be switching away from them)', parseIntOption('--grace', 0), DEFAULT_RETIRED_GRACE_MS / 1000)
     .option('--store <url>', STORE_HELP)
     .option('--json', 'print JSON')
     .action(async (flags: StoreFlags & { keep: number; grace: number }) => {
       const res = await withStore(flags, (s) => s.prune(flags.keep, { retiredGraceMs: flags.grace * 1000 }));
-      emit(Boolean(flags.json), res, () => `deleted ${res.deleted.length ? res.deleted.join(', ') : 'nothing'}; kept ${res.kept.join(', ') || 'nothing'}`);
+      emit(Boolean(flags.json), res, () => formatPrune(res));
     });
 }
 
@@ -76,6 +76,12 @@ export async function withStore<T>(flags: StoreFlags, fn: (store: OnlineStore) =
 export async function listVersions(store: OnlineStore): Promise<VersionListing> {
   const [active, versions] = await Promise.all([store.activeVersion(), store.listVersions()]);
   return { active, versions };
+}
+
+function formatPrune(res: PruneResult): string {
+  const text = `deleted ${res.deleted.length ? res.deleted.join(', ') : 'nothing'}; kept ${res.kept.join(', ') || 'nothing'}`;
+  // Only when there was some: data written into versions after they were deleted (see OnlineStore.cleanup).
+  return res.orphans.length ? `${text}; removed data left under deleted version${res.orphans.length > 1 ? 's' : ''} ${res.orphans.join(', ')}` : text;
 }
 
 export function formatListing(listing: VersionListing): string {
