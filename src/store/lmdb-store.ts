@@ -29,7 +29,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LMDB_ENV_OPTIONS } from './lmdb-env-options.js';
-import { clearVersionRange, dataVersionNumbers } from './lmdb-version-data.js';
+import { clearVersionRange, collectionRange, dataVersionNumbers, notWritable } from './lmdb-version-data.js';
 import { RecError } from '../core/errors.js';
 import { resolveWorkerEntry } from '../math/worker-pool.js';
 import { byCounterValue, decodeEvent, type AppendResult, type ItemCounter, type NewEvent, type ScanOptions, type StoredEvent, type UserEventsPage } from './event-log.js';
@@ -260,14 +260,14 @@ class LmdbBackend implements StoreBackend {
   countEntries(place: VersionPlace, collection: Collection): Promise<number> {
     this.#ensureOpen();
     this.#env.resetReadTxn();
-    return Promise.resolve(this.#data.getKeysCount(range(place.version, collection)));
+    return Promise.resolve(this.#data.getKeysCount(collectionRange(place.version, collection)));
   }
 
   readAllValues(place: VersionPlace, collection: Collection): Promise<Buffer[]> {
     this.#ensureOpen();
     this.#env.resetReadTxn();
     const out: Buffer[] = [];
-    for (const { value } of this.#data.getRange(range(place.version, collection))) out.push(value);
+    for (const { value } of this.#data.getRange(collectionRange(place.version, collection))) out.push(value);
     return Promise.resolve(out);
   }
 
@@ -395,18 +395,4 @@ class LmdbBackend implements StoreBackend {
   #ensureOpen(): void {
     if (this.#closed) throw new RecError('RTREC_ERR_STORE_UNAVAILABLE', `${this.description} is closed`);
   }
-}
-
-/** Why nothing was written into `version`, whose record says `status` (undefined: it has none). */
-function notWritable(version: number, status: VersionStatus | undefined, where: string): RecError {
-  if (status === undefined || status === 'deleting') {
-    return new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `version ${version} of ${where} was deleted${status ? ' (its deletion is under way)' : ''}: nothing was written into it`);
-  }
-  return new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} of ${where} is ${status}: nothing was written into it`);
-}
-
-/** The key range of one collection of one version: collections are single characters. */
-function range(version: number, collection: Collection): { start: DataKey; end: DataKey } {
-  const next = String.fromCharCode(collection.charCodeAt(0) + 1);
-  return { start: [version, collection] as unknown as DataKey, end: [version, next] as unknown as DataKey };
 }
