@@ -106,6 +106,10 @@ function orphanSuite(setup: SuiteSetup): void {
         expect([ifCurrent, batch]).toEqual([undefined, undefined]);
         expect(await setup.countUnder(url, v1)).toBeGreaterThan(0);
       }
+      // The lagging server still answers reads of v1, from what is left (nothing: callers fall back
+      // to the popular list) rather than failing as if the store were down.
+      expect(await server.getUserRecs(v1, 'user-0')).toBeUndefined();
+      expect(await server.getSimilarItems(v1, 'item-0')).toBeUndefined();
       // The next prune (or publish) sweeps what no record points to, and says so.
       const res = await admin.prune(1, { retiredGraceMs: 0 });
       expect(res.orphans).toEqual(setup.refusesLateWrites ? [] : [v1]);

@@ -43,6 +43,14 @@ export class VersionedStore implements OnlineStore {
   readonly #staleWriterMs: number;
   /** Layouts of versions read so far: records of ready versions never change their layout. */
   readonly #places = new Map<number, VersionPlace>();
+  /**
+   * Versions whose lists a write found deleted (LMDB refuses such writes in the write transaction).
+   * Only the write paths consult it: reads of a version a lagging server still serves keep its
+   * place and answer what is left (nothing: the lists fall back to popular), rather than failing
+   * with RTREC_ERR_STORE_VERSION_NOT_FOUND, which the server would take for a store failure (unready,
+   * degraded answers) until it switches. Version numbers are never reused, so nothing leaves it.
+   */
+  readonly #gone = new Set<number>();
 
   constructor(backend: StoreBackend, options: VersionedStoreOptions = {}) {
     this.#backend = backend;
@@ -175,32 +183,36 @@ export class VersionedStore implements OnlineStore {
   async putUserRecsBatch(version: number, lists: readonly SubjectList[]): Promise<void> {
     const place = await this.#readyPlace(version);
     if (lists.length === 0) return;
-    await this.#forgetIfGone(version, this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) }))));
+    await this.#noteIfGone(version, this.#backend.writeEntries(place, COLLECTIONS.userRecs, lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked) }))));
   }
 
   async putUserRecsIfCurrent(version: number, lists: readonly CursorList[]): Promise<ReadonlySet<string>> {
     const place = await this.#readyPlace(version);
     if (lists.length === 0) return new Set();
     const entries = lists.map((l) => ({ key: l.subjectId, value: encodeRanked(l.ranked), cursor: l.cursor }));
-    return new Set(await this.#forgetIfGone(version, this.#backend.writeUserListsIfCurrent(place, entries)));
+    return new Set(await this.#noteIfGone(version, this.#backend.writeUserListsIfCurrent(place, entries)));
   }
 
   /**
    * `write`'s outcome; when the backend refused it because the version was deleted meanwhile (LMDB
-   * checks in the write transaction), the version's cached place is dropped, so later calls fail
-   * at once (RTREC_ERR_STORE_VERSION_NOT_FOUND) instead of writing again.
+   * checks in the write transaction), the version is noted as gone, so later writes into it fail at
+   * once (RTREC_ERR_STORE_VERSION_NOT_FOUND) or log events without lists instead of trying again.
+   * Its place is kept for reads (see #gone).
    */
-  async #forgetIfGone<T>(version: number, write: Promise<T>): Promise<T> {
+  async #noteIfGone<T>(version: number, write: Promise<T>): Promise<T> {
     try {
       return await write;
     } catch (err) {
-      if (isRecError(err) && err.code === 'RTREC_ERR_STORE_VERSION_NOT_FOUND') this.#places.delete(version);
+      if (isRecError(err) && err.code === 'RTREC_ERR_STORE_VERSION_NOT_FOUND') this.#gone.add(version);
       throw err;
     }
   }
 
   /** Where ready version `version` lives (only a ready version's lists are updated in place). */
   async #readyPlace(version: number): Promise<VersionPlace> {
+    if (this.#gone.has(version)) {
+      throw new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', `version ${version} of ${this.description} was deleted (a write into it was refused): its lists are no longer updated`);
+    }
     const place = this.#places.get(version) ?? (await this.#place(version));
     if (!this.#places.has(version)) {
       throw new RecError('RTREC_ERR_STORE_VERSION_NOT_READY', `version ${version} is not ready; only a ready version's lists can be updated`);
@@ -215,8 +227,9 @@ export class VersionedStore implements OnlineStore {
   async appendEvents(events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult[]> {
     const { lists, ...rest } = options;
     if (!lists || lists.users.size === 0 || !this.#backend.writesListsWithEvents) return this.#backend.appendEvents(events, rest);
-    // Lists go only into a ready version; otherwise the events are logged alone (the caller then
-    // writes the lists itself and gets putUserRecs's error).
+    // Lists go only into a ready version; otherwise (or when a write found it deleted) the events
+    // are logged alone (the caller then writes the lists itself and gets putUserRecs's error).
+    if (this.#gone.has(lists.version)) return this.#backend.appendEvents(events, rest);
     let place = this.#places.get(lists.version);
     if (!place) {
       try {
