@@ -72,45 +72,70 @@ function orphanSuite(setup: SuiteSetup): void {
     await Promise.all(opened.splice(0).map((s) => s.close()));
   });
 
-  // Servers append on the LMDB append thread (elsewhere, the option is ignored).
-  for (const [how, serverOptions] of [['', {}], [', appending on a thread', { appendThread: true }]] as const) {
+  // In the second variant the appending server appends on the LMDB append thread (elsewhere, the option is ignored).
+  for (const [how, appendThread] of [['', false], [', appending on a thread', true]] as const) {
     it(`leaves no data of a pruned version behind when a lagging server still writes its users lists${how}`, async () => {
       const url = await setup.freshUrl();
-      const server = await openFresh(url, serverOptions);
+      const fallbacks: string[] = [];
+      // One server per write path, each holding v1's place from before the prune (VersionedStore
+      // caches it), so each write reaches the backend rather than stopping at a refusal seen before.
+      const ifCurrentServer = await openFresh(url);
+      const batchServer = await openFresh(url);
+      const appendServer = await openFresh(url, { appendThread, onAppendFallback: (reason) => fallbacks.push(reason) });
+      const servers = [ifCurrentServer, batchServer, appendServer];
       const admin = await openFresh(url);
       const v1 = await publish(admin, 1, setup.users);
-      // The server serves v1 and holds its place (VersionedStore caches it).
-      expect(await server.getUserRecs(v1, 'user-0')).toEqual(ranked(1));
+      for (const server of servers) expect(await server.getUserRecs(v1, 'user-0')).toEqual(ranked(1));
       await publish(admin, 2, setup.users);
       expect(await admin.prune(1, { retiredGraceMs: 0 })).toMatchObject({ deleted: [v1] });
       expect(await setup.countUnder(url, v1)).toBe(0);
 
-      // More than the grace later, the server has not switched yet and writes lists into v1.
+      // More than the grace later, the servers have not switched yet and write lists into v1.
       const late: CursorList[] = Array.from({ length: 60 }, (_, u) => ({ subjectId: `late-${u}`, ranked: ranked(u), cursor: NO_EVENTS_CURSOR }));
-      const ifCurrent = await codeOf(server.putUserRecsIfCurrent(v1, late));
-      const batch = await codeOf(server.putUserRecsBatch(v1, late.slice(0, 5)));
-      const cursor = (await server.userEventsAfter('late-x')).cursor;
-      const appended = await server.appendEvents([{ eventId: 'late-e1', userId: 'late-x', itemId: 'item-1', type: 'view', ts: 1_000 }], {
+      const ifCurrent = await codeOf(ifCurrentServer.putUserRecsIfCurrent(v1, late));
+      const afterIfCurrent = await setup.countUnder(url, v1);
+      const batch = await codeOf(batchServer.putUserRecsBatch(v1, late.slice(0, 5)));
+      const afterBatch = await setup.countUnder(url, v1);
+      const cursor = (await appendServer.userEventsAfter('late-x')).cursor;
+      const appended = await appendServer.appendEvents([{ eventId: 'late-e1', userId: 'late-x', itemId: 'item-1', type: 'view', ts: 1_000 }], {
         lists: { version: v1, users: new Map([['late-x', { cursor, ranked: ranked(7) }]]) },
       });
+      const afterAppend = await setup.countUnder(url, v1);
       // The event is logged whatever becomes of the list.
       expect(appended[0].duplicate).toBe(false);
       expect((await admin.userEvents('late-x')).map((e) => e.eventId)).toEqual(['late-e1']);
+      // The append ran where asked: on the thread in the second variant (built to dist/ by npm run build).
+      expect(fallbacks).toEqual([]);
 
       if (setup.refusesLateWrites) {
+        // Each write path refuses on its own (versionLive in its transaction), nothing lands under v1.
         expect([ifCurrent, batch]).toEqual(['RTREC_ERR_STORE_VERSION_NOT_FOUND', 'RTREC_ERR_STORE_VERSION_NOT_FOUND']);
         expect(appended[0].listWritten).toBeUndefined();
-        expect(await setup.countUnder(url, v1)).toBe(0);
+        expect([afterIfCurrent, afterBatch, afterAppend]).toEqual([0, 0, 0]);
       } else {
         // Redis cannot refuse them atomically: they land under v1, where no record points.
         expect([ifCurrent, batch]).toEqual([undefined, undefined]);
-        expect(await setup.countUnder(url, v1)).toBeGreaterThan(0);
+        expect(afterIfCurrent).toBeGreaterThan(0);
       }
-      // The lagging server still answers reads of v1, from what is left (nothing: callers fall back
+
+      // The lagging servers still answer reads of v1, from what is left (nothing: callers fall back
       // to the popular list) rather than failing as if the store were down.
-      expect(await server.getUserRecs(v1, 'user-0')).toBeUndefined();
-      expect(await server.getSimilarItems(v1, 'item-0')).toBeUndefined();
-      // The next prune (or publish) sweeps what no record points to, and says so.
+      for (const server of servers) {
+        expect(await server.getUserRecs(v1, 'user-0')).toBeUndefined();
+        expect(await server.getSimilarItems(v1, 'item-0')).toBeUndefined();
+      }
+      if (setup.refusesLateWrites) {
+        // A server that saw a write refused stops trying: lists fail at once, events go without them.
+        expect(await codeOf(ifCurrentServer.putUserRecsIfCurrent(v1, late.slice(0, 1)))).toBe('RTREC_ERR_STORE_VERSION_NOT_FOUND');
+        const again = await ifCurrentServer.appendEvents([{ eventId: 'late-e2', userId: 'late-y', itemId: 'item-1', type: 'view', ts: 1_001 }], {
+          lists: { version: v1, users: new Map([['late-y', { cursor: NO_EVENTS_CURSOR, ranked: ranked(8) }]]) },
+        });
+        expect(again[0].duplicate).toBe(false);
+        expect(again[0].listWritten).toBeUndefined();
+        expect(await setup.countUnder(url, v1)).toBe(0);
+      }
+
+      // The next prune sweeps what no record points to, and says so.
       const res = await admin.prune(1, { retiredGraceMs: 0 });
       expect(res.orphans).toEqual(setup.refusesLateWrites ? [] : [v1]);
       expect(await setup.countUnder(url, v1)).toBe(0);
