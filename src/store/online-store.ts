@@ -96,7 +96,7 @@ export interface VersionRecord {
    * When another version last took its place as the active one, ms since the epoch. Servers switch
    * within their refresh interval and may write events' lists into it until then, so prune keeps it
    * for a grace period (PruneOptions). A server lagging longer writes nothing into it once deleted
-   * (LMDB), or what it writes is removed by the next cleanup (Redis; see CleanupResult.orphans).
+   * (LMDB), or what it writes is removed by the next prune (Redis; see CleanupResult.orphans).
    */
   readonly retiredAt?: number;
 }
@@ -180,7 +180,10 @@ export interface OnlineStore extends EventLog, ItemCounters {
   /** The active version, or null before the first publish. */
   activeVersion(): Promise<number | null>;
 
-  /** Cleans up (see cleanup), then starts writing a new version. */
+  /**
+   * Deletes failed, half-deleted and abandoned writing versions (cleanup without its orphan sweep,
+   * which walks the whole keyspace on Redis: prune runs it), then starts writing a new version.
+   */
   beginVersion(options: BeginOptions): Promise<VersionWriter>;
   /** @throws RTREC_ERR_STORE_VERSION_NOT_FOUND, RTREC_ERR_STORE_VERSION_NOT_READY */
   activate(version: number): Promise<VersionRecord>;
@@ -192,7 +195,8 @@ export interface OnlineStore extends EventLog, ItemCounters {
   rollback(): Promise<{ from: number; to: number }>;
   /**
    * Keeps the newest `keep` (≥ 1) ready versions, the active one, and those retired within the
-   * grace period (see VersionRecord.retiredAt); deletes every other version.
+   * grace period (see VersionRecord.retiredAt); deletes every other version. Runs cleanup first,
+   * orphan sweep included.
    */
   prune(keep: number, options?: PruneOptions): Promise<PruneResult>;
   /** Deletes failed, half-deleted and abandoned writing versions, then data no version record points to. */

@@ -5,7 +5,10 @@
  * abandoned goes on writing. LMDB refuses those writes in their own transaction (versionLive in
  * lmdb-event-txn.ts); Redis cannot (a data hash and the version records are in different cluster
  * slots, so no script sees both), and older stores may hold such data already. cleanup() runs the
- * sweep, so prune and every publish do.
+ * sweep, and prune runs cleanup(); a publish does not (it deletes versions only by their records):
+ * on Redis the walk covers the whole keyspace, per-user event lists included, so its time grows
+ * with the number of keys in the database, and a retrain prunes right after publishing anyway.
+ * Orphans left by a server lagging behind one prune are swept by the next.
  */
 import type { StoreBackend } from './store-backend.js';
 
@@ -20,7 +23,7 @@ import type { StoreBackend } from './store-backend.js';
  * other order, a publish starting between the two reads would have its first data taken for orphaned.
  * On top of that, nothing at or above the newest record's number is touched: from the records alone
  * it could be a publish being created, so such data (a publish declared abandoned that wrote on)
- * waits for the sweep after the next publish.
+ * waits for the first sweep after a newer version was published.
  */
 export async function sweepOrphans(backend: StoreBackend): Promise<number[]> {
   const scan = await backend.scanData();

@@ -5,7 +5,7 @@
  * with UNLINK (memory freed in the background), a bounded batch of keys at a time.
  */
 import { ALL_COLLECTIONS, COLLECTIONS } from './online-store.js';
-import type { RedisConn } from './redis-conn.js';
+import type { RedisConn, RedisNode } from './redis-conn.js';
 
 /** Keys asked for per SCAN call (a hint to Redis; each call stays short). */
 const SCAN_COUNT = 1_000;
@@ -23,7 +23,9 @@ export async function scanVersionKeys(conn: RedisConn, prefix: string): Promise<
   const match = `*${prefix}:v[0-9]*`;
   const parse = versionOfKey(prefix);
   const found = new Map<number, Set<string>>();
-  for (const node of await conn.masters()) {
+  // The masters walked at the same time (one SCAN in flight per master): the walk takes as long as
+  // the largest keyspace, not their sum.
+  const walk = async (node: RedisNode) => {
     let cursor = '0';
     do {
       const [next, keys] = (await node.send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(SCAN_COUNT)])) as [string, string[]];
@@ -36,7 +38,10 @@ export async function scanVersionKeys(conn: RedisConn, prefix: string): Promise<
       }
       cursor = String(next);
     } while (cursor !== '0');
-  }
+  };
+  // Every walk settled before failing: none goes on sending SCANs after the caller moved on.
+  const walks = await Promise.allSettled((await conn.masters()).map(walk));
+  for (const w of walks) if (w.status === 'rejected') throw w.reason;
   return found;
 }
 

@@ -2,8 +2,8 @@
  * @module The versioned-publish protocol over any StoreBackend: begin (after cleaning up what failed
  * or was abandoned), write, verify, flip; activate, rollback, prune; and the version-scoped reads.
  * A writing version is abandoned when its writer process is gone (same host, pid not alive) or its
- * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish, as is
- * data no record points to (orphan-sweep.ts).
+ * heartbeat is older than `staleWriterMs`; its partial data is removed by the next publish or prune.
+ * Data no record points to (orphan-sweep.ts) is removed by prune only.
  */
 import { isRecError, RecError } from '../core/errors.js';
 import type { Ranked } from '../models/recommender.js';
@@ -87,7 +87,9 @@ export class VersionedStore implements OnlineStore {
   }
 
   async beginVersion(options: BeginOptions): Promise<VersionWriter> {
-    await this.cleanup();
+    // Not the orphan sweep: on Redis it walks the whole keyspace, one key per user with events
+    // included, and prune (which a retrain runs right after publishing) sweeps anyway.
+    await this.#deleteDoomed();
     const layout = this.#backend.planLayout(options.expected);
     const now = Date.now();
     const record = await this.#backend.createVersion((version) => ({
@@ -150,7 +152,7 @@ export class VersionedStore implements OnlineStore {
     if (active !== null) kept.add(active);
     // A version retired moments ago may still be written into by servers not yet switched away:
     // deleting it now would make them fail their lists' updates (and, on Redis, leave those writes
-    // behind as data no record points to, until the next cleanup sweeps it).
+    // behind as data no record points to, until the next prune sweeps it).
     const now = Date.now();
     for (const r of ready) if (r.retiredAt !== undefined && now - r.retiredAt < graceMs) kept.add(r.version);
     const deleted = [...cleaned.deleted];
@@ -162,14 +164,19 @@ export class VersionedStore implements OnlineStore {
   }
 
   async cleanup(): Promise<CleanupResult> {
+    const deleted = await this.#deleteDoomed();
+    // After the deletions above, which clear their versions' data themselves.
+    return { deleted, orphans: await sweepOrphans(this.#backend) };
+  }
+
+  /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers, ascending. */
+  async #deleteDoomed(): Promise<number[]> {
     const deleted: number[] = [];
     for (const record of await this.#backend.readVersions()) {
       const doomed = record.status === 'failed' || record.status === 'deleting' || (record.status === 'writing' && this.#abandoned(record));
       if (doomed && (await this.#delete(record, [record.status]))) deleted.push(record.version);
     }
-    // After the deletions above, which clear their versions' data themselves.
-    const orphans = await sweepOrphans(this.#backend);
-    return { deleted: deleted.sort((a, b) => a - b), orphans };
+    return deleted.sort((a, b) => a - b);
   }
 
   getUserRecs(version: number, userId: string, previous?: StoredList): Promise<StoredList | undefined> {
