@@ -137,6 +137,8 @@ export interface PruneResult {
   readonly kept: readonly number[];
   /** Version numbers whose leftover data no record pointed to was removed (see CleanupResult.orphans). */
   readonly orphans: readonly number[];
+  /** Why the orphan sweep failed, when it did (see CleanupResult.sweepError). */
+  readonly sweepError?: string;
 }
 
 export interface CleanupResult {
@@ -148,6 +150,12 @@ export interface CleanupResult {
    * a number at or above the newest record's is left for a later sweep: a publish may be creating it.
    */
   readonly orphans: readonly number[];
+  /**
+   * Why the orphan sweep failed (e.g. a SCAN refused or timed out), when it did. The sweep is best
+   * effort: its failure is reported here, not thrown, so it never blocks the deletions around it;
+   * what it left is found by the next sweep.
+   */
+  readonly sweepError?: string;
 }
 
 /**
@@ -199,7 +207,10 @@ export interface OnlineStore extends EventLog, ItemCounters {
    * orphan sweep included.
    */
   prune(keep: number, options?: PruneOptions): Promise<PruneResult>;
-  /** Deletes failed, half-deleted and abandoned writing versions, then data no version record points to. */
+  /**
+   * Deletes failed, half-deleted and abandoned writing versions, then (best effort, see
+   * CleanupResult.sweepError) data no version record points to.
+   */
   cleanup(): Promise<CleanupResult>;
 
   /**

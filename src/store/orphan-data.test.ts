@@ -262,6 +262,29 @@ describeRedis('orphan data on Redis, single server', () => {
     plant: async (url, version) => void (await rawCommand(server.port, `HSET ${prefixOf(url)}:v${version}:u:0 planted x`)),
   });
 
+  it('a failing sweep fails neither publish nor prune: prune reports it, and the next one sweeps', async () => {
+    const prefix = freshPrefix();
+    // A user allowed everything but SCAN: the sweep's walk is refused, nothing else is.
+    await rawCommand(server.port, `ACL SETUSER ${prefix} on >secret-pw ~* &* +@all -scan`);
+    const restricted = await openStore(`redis://${prefix}:secret-pw@127.0.0.1:${server.port}/0?prefix=${prefix}`);
+    const admin = await openStore(`${server.url}?prefix=${prefix}`);
+    try {
+      const v1 = await publish(restricted, 1, 3);
+      await publish(restricted, 2, 3);
+      const res = await restricted.prune(1, { retiredGraceMs: 0 });
+      expect(res).toMatchObject({ deleted: [v1], kept: [v1 + 1], orphans: [] });
+      expect(res.sweepError).toMatch(/NOPERM.*scan/i);
+      expect((await restricted.listVersions()).map((r) => r.version)).toEqual([v1 + 1]);
+      // The deleted version's data went with it; what a late writer leaves is swept by a later prune.
+      expect(await keysUnder(server.port, prefix, v1)).toBe(0);
+      await rawCommand(server.port, `HSET ${prefix}:v${v1}:u:0 late x`);
+      expect(await admin.prune(1, { retiredGraceMs: 0 })).toEqual({ deleted: [], kept: [v1 + 1], orphans: [v1] });
+      expect(await keysUnder(server.port, prefix, v1)).toBe(0);
+    } finally {
+      await Promise.all([restricted.close(), admin.close()]);
+    }
+  });
+
   it('sweeps only its own keys: not those of another prefix, nor the event log of a user whose id looks like a data key', async () => {
     const prefix = freshPrefix();
     const store = await openStore(`${server.url}?prefix=${prefix}`);

@@ -8,7 +8,8 @@
  * sweep, and prune runs cleanup(); a publish does not (it deletes versions only by their records):
  * on Redis the walk covers the whole keyspace, per-user event lists included, so its time grows
  * with the number of keys in the database, and a retrain prunes right after publishing anyway.
- * Orphans left by a server lagging behind one prune are swept by the next.
+ * Orphans left by a server lagging behind one prune are swept by the next. cleanup() catches the
+ * sweep's failure (CleanupResult.sweepError): it must not block the deletions around it.
  */
 import type { StoreBackend } from './store-backend.js';
 

@@ -160,13 +160,19 @@ export class VersionedStore implements OnlineStore {
       if (kept.has(record.version)) continue;
       if (await this.#delete(record, ['ready'])) deleted.push(record.version);
     }
-    return { deleted: deleted.sort((a, b) => a - b), kept: [...kept].sort((a, b) => a - b), orphans: cleaned.orphans };
+    const swept = cleaned.sweepError === undefined ? {} : { sweepError: cleaned.sweepError };
+    return { deleted: deleted.sort((a, b) => a - b), kept: [...kept].sort((a, b) => a - b), orphans: cleaned.orphans, ...swept };
   }
 
   async cleanup(): Promise<CleanupResult> {
     const deleted = await this.#deleteDoomed();
-    // After the deletions above, which clear their versions' data themselves.
-    return { deleted, orphans: await sweepOrphans(this.#backend) };
+    // After the deletions above, which clear their versions' data themselves. Best effort: data
+    // left behind costs memory only, while a failure here would fail the prune (or publish) around it.
+    try {
+      return { deleted, orphans: await sweepOrphans(this.#backend) };
+    } catch (err) {
+      return { deleted, orphans: [], sweepError: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** Deletes failed, half-deleted and abandoned writing versions; returns their numbers, ascending. */

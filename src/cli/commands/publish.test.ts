@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRedis, rawCommand, startRedis, type RedisServer } from '../../../test/support/redis-server.js';
 import { runCommand } from '../test-support/run-command.js';
 import { InteractionsBuilder } from '../../data/interactions.js';
 import { trainModel } from '../../jobs/train.js';
@@ -115,5 +116,29 @@ describe('rtrec versions', () => {
     expect(existsSync(typo.slice('lmdb://'.length))).toBe(false);
     await expect(cli('versions', 'prune', '--keep', '0', '--store', storeUrl)).rejects.toMatchObject({ code: 'RTREC_ERR_CONFIG_INVALID', message: /--keep must be a whole number >= 1/ });
     expect((JSON.parse(await cli('versions', 'list', '--store', storeUrl, '--json')) as typeof listing).versions.map((v) => v.version)).toEqual([2, 3]);
+  });
+});
+
+describeRedis('rtrec versions prune on Redis', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  it('prunes and warns when the sweep for data left under deleted versions fails', async () => {
+    // A user allowed everything but SCAN: only the sweep's walk is refused.
+    await rawCommand(server.port, 'ACL SETUSER cli-noscan on >secret-pw ~* &* +@all -scan');
+    const url = `redis://cli-noscan:secret-pw@127.0.0.1:${server.port}/0?prefix=cli-prune`;
+    await cli('publish', '--model', modelDir, '--store', url, '--json');
+    await cli('publish', '--model', modelDir, '--store', url, '--json');
+    const text = await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', url);
+    expect(text).toMatch(/^deleted 1; kept 2\nwarning: could not look for data left under deleted versions \(the next prune tries again\): .*NOPERM.*'scan'.*\n$/);
+    expect(text).not.toContain('secret-pw');
+    await cli('publish', '--model', modelDir, '--store', url, '--json');
+    const json = JSON.parse(await cli('versions', 'prune', '--keep', '1', '--grace', '0', '--store', url, '--json')) as Record<string, unknown>;
+    expect(json).toMatchObject({ deleted: [2], kept: [3], orphans: [], sweepError: expect.stringMatching(/NOPERM/) as unknown });
   });
 });

@@ -78,10 +78,13 @@ export async function listVersions(store: OnlineStore): Promise<VersionListing> 
   return { active, versions };
 }
 
-function formatPrune(res: PruneResult): string {
-  const text = `deleted ${res.deleted.length ? res.deleted.join(', ') : 'nothing'}; kept ${res.kept.join(', ') || 'nothing'}`;
+export function formatPrune(res: PruneResult): string {
+  let text = `deleted ${res.deleted.length ? res.deleted.join(', ') : 'nothing'}; kept ${res.kept.join(', ') || 'nothing'}`;
   // Only when there was some: data written into versions after they were deleted (see OnlineStore.cleanup).
-  return res.orphans.length ? `${text}; removed data left under deleted version${res.orphans.length > 1 ? 's' : ''} ${res.orphans.join(', ')}` : text;
+  if (res.orphans.length) text += `; removed data left under deleted version${res.orphans.length > 1 ? 's' : ''} ${res.orphans.join(', ')}`;
+  // The sweep is best effort: the versions above were pruned all the same, so the command succeeds.
+  if (res.sweepError !== undefined) text += `\nwarning: could not look for data left under deleted versions (the next prune tries again): ${res.sweepError}`;
+  return text;
 }
 
 export function formatListing(listing: VersionListing): string {
