@@ -4,6 +4,7 @@
  * end through OnlineUpdater on real stores.
  */
 import { describe, expect, it } from 'vitest';
+import { RecError } from '../core/errors.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import { notUpdated, runCatchUp, updateAll, type CatchUpContext } from './catch-up.js';
 import type { ModelLookup } from './model-source.js';
@@ -13,8 +14,11 @@ const model = {} as TrainedModel;
 const target = { version: 1 } as UpdateTarget;
 const users = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`);
 
-/** A context whose batch update fails for the batch numbers (from 1) in `failing`; records each batch's users. */
-function fakeContext(opts: { eventUsers?: string[]; lookups?: ModelLookup[]; failing?: number[] } = {}): CatchUpContext & { batches: string[][] } {
+/**
+ * A context whose batch update fails for the batch numbers (from 1) in `failing` (with `failWith`'s
+ * error, if given); records each batch's users.
+ */
+function fakeContext(opts: { eventUsers?: string[]; lookups?: ModelLookup[]; failing?: number[]; failWith?: () => Error } = {}): CatchUpContext & { batches: string[][] } {
   const batches: string[][] = [];
   const lookups = [...(opts.lookups ?? [])];
   return {
@@ -24,7 +28,7 @@ function fakeContext(opts: { eventUsers?: string[]; lookups?: ModelLookup[]; fai
     ranker: { prepare: () => Promise.resolve(false) },
     updateBatch: (_target, _model, byUser) => {
       batches.push([...byUser.keys()]);
-      if (opts.failing?.includes(batches.length)) return Promise.reject(new Error(`batch ${batches.length} failed`));
+      if (opts.failing?.includes(batches.length)) return Promise.reject(opts.failWith?.() ?? new Error(`batch ${batches.length} failed`));
       return Promise.resolve(new Set(byUser.keys()));
     },
   };
@@ -64,6 +68,16 @@ describe('runCatchUp', () => {
     expect(await runCatchUp(final, target, {}, () => false)).toEqual({ state: 'not-applied', reason: 'no folder', attempts: 1 });
     const late = fakeContext({ lookups: [{ reason: 'not yet' }] });
     expect(await runCatchUp(late, target, { retryMs: [] }, () => false)).toEqual({ state: 'stopped', reason: 'not yet', attempts: 1 });
+  });
+
+  it('ends as not-applied, without retrying or trying the later batches, when the version was deleted', async () => {
+    const gone = () => new RecError('RTREC_ERR_STORE_VERSION_NOT_FOUND', 'version 1 was deleted: nothing was written into it');
+    const ctx = fakeContext({ eventUsers: users(600), failing: [2], failWith: gone });
+    const retries: unknown[] = [];
+    const outcome = await runCatchUp(ctx, target, { retryMs: [0], onRetry: (r) => retries.push(r) }, () => false);
+    expect(outcome).toEqual({ state: 'not-applied', reason: '344 of 600 users were not updated: version 1 was deleted: nothing was written into it', attempts: 1 });
+    expect(ctx.batches.map((b) => b.length)).toEqual([256, 256]);
+    expect(retries).toEqual([]);
   });
 
   it('ends as superseded once a later catch-up took over', async () => {

@@ -1,10 +1,12 @@
 /**
  * @module Catching a served version up with the event log: recomputing the lists of many users
  * (every user with events, when a version is activated) batch by batch, and retrying with backoff
- * until every user is written, a newer version takes over, the server closes, or the model source
- * says waiting cannot help. OnlineUpdater.catchUp, rebuild and updateUsers (online-updater.ts) run
- * on this; the per-batch fold and write is theirs (list-writer.ts, under the users' locks).
+ * until every user is written, a newer version takes over, the server closes, or waiting cannot
+ * help (the model source says so, or the store says the version was deleted). OnlineUpdater.catchUp,
+ * rebuild and updateUsers (online-updater.ts) run on this; the per-batch fold and write is theirs
+ * (list-writer.ts, under the users' locks).
  */
+import { isRecError } from '../core/errors.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { OnlineStore } from '../store/online-store.js';
 import type { FoldRanker } from './fold-ranker.js';
@@ -32,7 +34,7 @@ export type CatchUpOutcome =
   | { readonly state: 'done'; readonly users: number; readonly attempts: number }
   /** A later catch-up (another version served) took over. */
   | { readonly state: 'superseded'; readonly attempts: number }
-  /** Lists are not updated for this version and waiting cannot change that (ModelLookup.final). */
+  /** Lists are not updated for this version and waiting cannot change that (ModelLookup.final, or the version was deleted). */
   | { readonly state: 'not-applied'; readonly reason: string; readonly attempts: number }
   /** Stopped by the signal (or no retry asked for) after failing for `reason`. */
   | { readonly state: 'stopped'; readonly reason: string; readonly attempts: number };
@@ -60,7 +62,8 @@ export interface CatchUpContext {
  * its model folder not deployed) it waits `retryMs[attempt - 1]` (the last delay repeats) and
  * retries the users still missing (all of them when the users or the model could not be read).
  * Stops early when `superseded` says a later catchUp or rebuild took over, when `signal` aborts, or
- * when the model source says waiting cannot help (ModelLookup.final: e.g. no model folder configured).
+ * when waiting cannot help: the model source says so (ModelLookup.final: e.g. no model folder
+ * configured), or the store refused a write because the version was deleted (see versionGone).
  */
 export async function runCatchUp(ctx: CatchUpContext, target: UpdateTarget, options: CatchUpOptions, superseded: () => boolean): Promise<CatchUpOutcome> {
   const retryMs = options.retryMs ?? CATCH_UP_RETRY_MS;
@@ -77,12 +80,14 @@ export async function runCatchUp(ctx: CatchUpContext, target: UpdateTarget, opti
         if (pass.failed.length === 0 && !pass.stopped) return { state: 'done', users: written, attempts: attempt };
         missing = pass.failed;
         reason = notUpdated(pass, users.length).message;
+        if (versionGone(pass.error)) return { state: 'not-applied', reason, attempts: attempt };
       } else {
         if (found.final) return { state: 'not-applied', reason: found.reason, attempts: attempt };
         reason = found.reason;
       }
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
+      if (versionGone(err)) return { state: 'not-applied', reason, attempts: attempt };
     }
     if (superseded()) return { state: 'superseded', attempts: attempt };
     if (options.signal?.aborted || retryMs.length === 0) return { state: 'stopped', reason, attempts: attempt };
@@ -95,8 +100,9 @@ export async function runCatchUp(ctx: CatchUpContext, target: UpdateTarget, opti
 }
 
 /**
- * Recomputes `userIds` batch by batch; a failed batch is remembered and the next one tried.
- * `stop` is asked between batches (a superseded catch-up gives up).
+ * Recomputes `userIds` batch by batch; a failed batch is remembered and the next one tried, unless
+ * it failed because the version was deleted (versionGone): then the rest fail with it, untried, and
+ * that error is the pass's. `stop` is asked between batches (a superseded catch-up gives up).
  */
 export async function updateAll(ctx: CatchUpContext, target: UpdateTarget, model: TrainedModel, userIds: readonly string[], stop: () => boolean): Promise<UsersPass> {
   // A version just activated gets its fold-in workers started now, not on its first event.
@@ -110,11 +116,20 @@ export async function updateAll(ctx: CatchUpContext, target: UpdateTarget, model
     try {
       written += (await ctx.updateBatch(target, model, new Map<string, undefined>(users.map((u) => [u, undefined])))).size;
     } catch (err) {
+      if (versionGone(err)) return { written, failed: [...failed, ...userIds.slice(start)], error: err, stopped: false };
       error ??= err;
       failed.push(...users);
     }
   }
   return { written, failed, error, stopped: false };
+}
+
+/**
+ * True when `err` says the version no longer exists (LMDB refuses writes into a version deleted
+ * under a server still serving it): numbers are never reused, so no retry can write its lists.
+ */
+function versionGone(err: unknown): boolean {
+  return isRecError(err) && err.code === 'RTREC_ERR_STORE_VERSION_NOT_FOUND';
 }
 
 /** The error for a pass that left users out. */

@@ -66,6 +66,7 @@ function lateModel(model: ExplicitAls['model'], misses: number): ModelSource & {
 
 function catchUpSuite(freshUrl: () => Promise<string>): void {
   let als: ExplicitAls;
+  let url: string;
   let store: OnlineStore;
   let target: UpdateTarget;
   let n = 0;
@@ -82,7 +83,8 @@ function catchUpSuite(freshUrl: () => Promise<string>): void {
   });
   // Each test gets its own store: a catch-up recomputes every user with events in it.
   beforeEach(async () => {
-    store = await openStore(await freshUrl());
+    url = await freshUrl();
+    store = await openStore(url);
     const { version } = await publishModel(als.model, store, { topK: K, similarK: 3, progress: false });
     target = await updateTargetOf(store, version);
   });
@@ -152,6 +154,28 @@ function catchUpSuite(freshUrl: () => Promise<string>): void {
     expect([...after.items]).not.toContain(top);
     await new OnlineUpdater(store, config, fixedModelSource(als.model)).updateUsers(target, ['mover']);
     expect(await store.getUserRecs(target.version, 'mover')).toEqual(after);
+  });
+
+  it('catchUp of a version pruned under it ends at once where the store refuses the writes (LMDB)', async () => {
+    const users = await logged(['gone-1', 'gone-2']);
+    const admin = await openStore(url);
+    try {
+      await publishModel((await explicitAlsModel(40, 30, 9)).model, admin, { topK: K, similarK: 3, progress: false });
+      expect(await admin.prune(1, { retiredGraceMs: 0 })).toMatchObject({ deleted: [target.version] });
+    } finally {
+      await admin.close();
+    }
+    const retries: string[] = [];
+    // The signal only bounds a catch-up that would retry forever (it then ends as stopped).
+    const out = await new OnlineUpdater(store, config, fixedModelSource(als.model)).catchUp(target, { retryMs: [5], signal: AbortSignal.timeout(2_000), onRetry: ({ reason }) => retries.push(reason) });
+    if (url.startsWith('lmdb:')) {
+      // Deleted is final: no retry, and no warning per retry, forever.
+      expect(out).toMatchObject({ state: 'not-applied', attempts: 1, reason: expect.stringMatching(/^2 of 2 users were not updated: version \d+ .*was deleted/) as unknown });
+      expect(retries).toEqual([]);
+    } else {
+      // Redis cannot refuse: the lists land where no record points, and the next prune sweeps them.
+      expect(out).toEqual({ state: 'done', users: users.length, attempts: 1 });
+    }
   });
 
   it('catchUp stops when a later catch-up supersedes it, when stopped, and at once when waiting cannot help', async () => {
