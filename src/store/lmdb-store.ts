@@ -1,8 +1,10 @@
 /**
  * @module The embedded online store: one LMDB environment in a folder (`lmdb:///abs/path`), no
  * server. Readers in any number of processes see a consistent snapshot per read; the control records
- * change in synchronous write transactions (LMDB serialises writers across processes), and data
- * batches are written with lmdb-js's batched asynchronous puts (one transaction per batch).
+ * change in synchronous write transactions (LMDB serialises writers across processes), and each data
+ * batch is written by one lmdb-js `transaction()` callback (asynchronous; callbacks issued in one
+ * event-loop turn share a commit) that first checks the version's record is live (versionLive),
+ * then puts the batch's entries.
  *
  * Layout: database `control` (JSON) holds `active`, `seq`, `storeId` (the store's identity, see
  * OnlineStore.storeId) and `['v', n]` → VersionRecord; database
