@@ -53,6 +53,31 @@ describeRedis('Redis online store, single server (contract)', () => {
     }
   });
 
+  it('never reuses a recorded version number, even when the version counter is lost', async () => {
+    const prefix = freshPrefix();
+    const store = await openStore(`${server.url}?prefix=${prefix}`);
+    const publishOne = async (score: number): Promise<number> => {
+      const w = await store.beginVersion({ expected: { u: 1, c: 1 } });
+      await w.putCatalog([{ idx: 0, itemId: 'i0', metadata: null }]);
+      await w.putUserRecs([{ subjectId: 'a', ranked: { items: Int32Array.of(0), scores: Float32Array.of(score) } }]);
+      await w.putPopular({ items: Int32Array.of(0), scores: Float32Array.of(1) });
+      return (await w.commit()).version;
+    };
+    try {
+      const first = await publishOne(1);
+      const second = await publishOne(2);
+      // As an eviction or a restore of an older snapshot would leave it.
+      expect(await rawCommand(server.port, `DEL {${prefix}}:seq`)).toBe(':1\r\n');
+      const third = await publishOne(3);
+      expect([first, second, third]).toEqual([first, first + 1, first + 2]);
+      expect((await store.listVersions()).map((r) => r.version)).toEqual([first, second, third]);
+      expect(Array.from((await store.getUserRecs(first, 'a'))!.scores)).toEqual([1]);
+      expect(Array.from((await store.getUserRecs(third, 'a'))!.scores)).toEqual([3]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fails fast with RTREC_ERR_STORE_UNAVAILABLE when nothing listens', async () => {
     const started = Date.now();
     await expect(openStore('redis://127.0.0.1:1/0', { connectTimeoutMs: 300 })).rejects.toMatchObject({ code: 'RTREC_ERR_STORE_UNAVAILABLE' });

@@ -88,6 +88,22 @@ if cjson.decode(cur)['status'] ~= 'ready' then return 'not-ready' end
 redis.call('SET', KEYS[2], ARGV[1])
 return 'ok'`;
 
+/**
+ * The next version number: one above the counter and above every recorded version. The counter
+ * alone would hand out a number a record already has if it were lost while the records stayed
+ * (evicted under an allkeys-* maxmemory policy, or restored from an older snapshot), and the new
+ * version would then overwrite that record and share its keys. KEYS: counter, versions hash.
+ */
+const ALLOCATE_VERSION_SCRIPT = `
+local v = redis.call('INCR', KEYS[1])
+local top = v
+for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+  local n = tonumber(field)
+  if n and n >= top then top = n + 1 end
+end
+if top ~= v then redis.call('SET', KEYS[1], top) end
+return top`;
+
 const REMOVE_SCRIPT = `
 if redis.call('GET', KEYS[2]) == ARGV[1] then return 'active' end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -334,7 +350,8 @@ class RedisBackend implements StoreBackend {
   }
 
   async createVersion(build: (version: number) => VersionRecord): Promise<VersionRecord> {
-    const version = Number(await this.#conn.send(this.#seq, ['INCR', this.#seq]));
+    // The counter and the versions hash share the control hash tag: one script sees both.
+    const version = Number(await this.#conn.send(this.#versions, ['EVAL', ALLOCATE_VERSION_SCRIPT, '2', this.#seq, this.#versions]));
     const record = build(version);
     await this.#conn.send(this.#versions, ['HSET', this.#versions, String(version), JSON.stringify(record)]);
     return record;
