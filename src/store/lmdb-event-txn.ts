@@ -1,7 +1,8 @@
 /**
  * @module The LMDB event log's write transaction: appending a group of events (log, idempotency
  * keys, user index, live-popularity counters and, optionally, the users' lists) and the counter
- * read-modify-write. Lists go into a version only while its record says it is live (versionLive). The same code runs on the event loop (lmdb-store.ts) or on the append thread
+ * read-modify-write. Lists go into a version only while its record says it is live (versionLive).
+ * The same code runs on the event loop (lmdb-store.ts) or on the append thread
  * (lmdb-append-thread.ts), so its outcome is packed in a few typed arrays that cross threads cheaply;
  * `unpackAppend` turns it into the AppendResults callers see. Layout: see lmdb-store.ts.
  */

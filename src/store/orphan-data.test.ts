@@ -5,7 +5,8 @@
  * Redis, where no script can see both a data hash and the version records (different cluster
  * slots), the orphan sweep of cleanup() removes them, and never data a record points to or a
  * publish may be creating. Everything runs against real stores: LMDB in a temporary folder, a
- * redis-server, a 3-master Redis Cluster. */
+ * redis-server, a 3-master Redis Cluster.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
