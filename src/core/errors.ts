@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   RTREC_ERR_HTTP_NOT_FOUND: { status: 404, description: 'No such route, or the item asked for is not in the active version.' },
   RTREC_ERR_HTTP_UNAUTHORIZED: { status: 401, description: 'The route needs an API key (x-api-key or Authorization: Bearer) and none, or a wrong one, was given.' },
   RTREC_ERR_HTTP_RATE_LIMITED: { status: 429, description: 'The client sent more requests than its rate limit allows; retry after the time in retry-after.' },
+  RTREC_ERR_HTTP_SHUTTING_DOWN: { status: 503, description: 'The server is shutting down and takes no new requests; retry, on another instance.' },
   RTREC_ERR_HTTP_INTERNAL: { status: 500, description: 'An unexpected server error; the server log holds the details under the request id.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -20,6 +20,7 @@ import type { OnlineStore } from '../store/online-store.js';
 import { ActiveVersionWatcher } from './active-version.js';
 import type { RtrecApp } from './app-types.js';
 import type { ServeConfig } from './config.js';
+import { answerClosing } from './closing-answer.js';
 import { createAccessCheck } from './plugins/access-control.js';
 import { registerErrorHandling, toErrorReply } from './plugins/error-handling.js';
 import { registerMetrics } from './plugins/metrics.js';
@@ -73,12 +74,18 @@ export interface BuildAppOptions {
 }
 
 /**
- * The HTTP server: each request goes through the fast lane when there is one (see fast-lane.ts), else
+ * The HTTP server: once shutting down it refuses each new request itself (closing-answer.ts);
+ * otherwise a request goes through the fast lane when there is one (see fast-lane.ts), else
  * straight to Fastify. Its timeouts are set from Fastify's resolved options as Fastify sets them on
  * servers it creates itself (which it skips for a serverFactory's).
  */
-function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefined, options: FastifyServerOptions): Server {
+function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefined, refusal: () => RequestHandler | undefined, options: FastifyServerOptions): Server {
   const server = createServer((req, res) => {
+    const refuse = refusal();
+    if (refuse) {
+      refuse(req, res);
+      return;
+    }
     const fast = lane();
     if (fast) fast(req, res, fastify);
     else fastify(req, res);
@@ -104,8 +111,10 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   let closing = false;
   // Set once the services exist; until then (and when it does not apply) Fastify answers everything.
   let fastLane: FastLane | undefined;
+  // Set once closing: answers the requests that still arrive (see closing-answer.ts).
+  let refuseWhileClosing: RequestHandler | undefined;
   const app = Fastify({
-    serverFactory: (fastify, resolved) => createLaneServer(fastify, () => fastLane, resolved),
+    serverFactory: (fastify, resolved) => createLaneServer(fastify, () => fastLane, () => refuseWhileClosing, resolved),
     ...logging,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimitBytes,
@@ -115,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
     requestIdHeader: false,
     genReqId: requestIdOf,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // A backstop only: refuseWhileClosing answers these first, with a code in the body.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Malformed URLs (bad percent-encoding) are rejected before routing; answer them like any other 4xx.
@@ -207,6 +217,11 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   // keep-alive clients cannot hold the server open after their last response.
   app.addHook('preClose', (done) => {
     closing = true;
+    refuseWhileClosing = (req, res) => {
+      const requestId = requestIdOf(req);
+      app.log.info({ reqId: requestId, method: req.method, url: req.url, statusCode: 503 }, 'request refused: the server is shutting down');
+      answerClosing(res, requestId);
+    };
     done();
   });
   app.addHook('onSend', (_req, reply, payload, done) => {

@@ -63,6 +63,32 @@ describe('startServer', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     await real.close();
   });
+
+  it('answers a request that arrives after shutdown began with 503 and a code, and closes its connection', async () => {
+    const store = await openStore(tmp.url);
+    const app = await buildApp({ store, config: testConfig(), logger: false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    // Half a request's headers: the connection is busy, so closing idle connections leaves it open.
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /v1/users/u2/recommendations?k=3 HTTP/1.1\r\nhost: 127.0.0.1\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = app.close();
+    let raw = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (raw += d));
+    const ended = once(socket, 'end');
+    socket.write('\r\n');
+    await ended;
+    await closing;
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(head.toLowerCase()).toMatch(/x-request-id: \S+/);
+    expect(JSON.parse(body)).toEqual({ code: 'RTREC_ERR_HTTP_SHUTTING_DOWN', message: expect.stringContaining('shutting down') as unknown });
+    await store.close();
+  });
 });
 
 describe('rtrec serve process', () => {
