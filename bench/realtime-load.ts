@@ -5,8 +5,8 @@
  * one has seen, and as soon as the 202 arrives GET that user's list; the time from sending the POST
  * to receiving a personalised list is one sample (a list still "popular" counts as stale).
  */
-import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { HttpPool, type Answer } from './http-pool.js';
 
 export interface Latencies {
   readonly p50: number;
@@ -40,25 +40,14 @@ export function summarise(samples: readonly number[], errors: number): Latencies
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), count: samples.length, errors };
 }
 
-/** One HTTP exchange; resolves with the status and body text (status 0 on a network error). */
-export function send(agent: Agent, port: number, apiKey: string, call: Call): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const headers: Record<string, string> = call.body === undefined ? {} : { 'content-type': 'application/json', 'x-api-key': apiKey };
-    const req = request({ host: '127.0.0.1', port, path: call.path, method: call.method, agent, timeout: 10_000, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('error', () => resolve({ status: 0, body: '' }));
-    req.once('timeout', () => req.destroy());
-    req.end(call.body);
-  });
+/** One HTTP exchange over `pool`; resolves with the status and body text (status 0 on a network error). */
+export function send(pool: HttpPool, apiKey: string, call: Call): Promise<Answer> {
+  return pool.send(call.body === undefined ? call : { ...call, headers: { 'content-type': 'application/json', 'x-api-key': apiKey } });
 }
 
 /** Sends `rate` calls per second for `seconds`, each chosen by `next`, over up to `connections` sockets. */
 export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: number; seconds: number; connections: number; next: () => Call }): Promise<MixedResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
+  const pool = new HttpPool(o.port, o.connections);
   const reads: number[] = [];
   const events: number[] = [];
   let readErrors = 0;
@@ -74,7 +63,7 @@ export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: num
       const call = o.next();
       const t0 = performance.now();
       inFlight.push(
-        send(agent, o.port, o.apiKey, call).then(({ status }) => {
+        send(pool, o.apiKey, call).then(({ status }) => {
           const ok = status >= 200 && status < 300;
           const ms = performance.now() - t0;
           if (call.method === 'GET') {
@@ -89,7 +78,7 @@ export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: num
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
+  pool.close();
   return { reads: summarise(reads, readErrors), events: summarise(events, eventErrors), eventsPerSecond: events.length / elapsed, readsPerSecond: reads.length / elapsed };
 }
 
@@ -98,7 +87,7 @@ export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: num
  * gives the n-th probe's user id and event body.
  */
 export async function probeFreshness(o: { port: number; apiKey: string; probes: number; seconds: number; event: (n: number) => { userId: string; body: string } }): Promise<Latencies & { stale: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  const pool = new HttpPool(o.port, 2);
   const samples: number[] = [];
   let errors = 0;
   let stale = 0;
@@ -109,17 +98,17 @@ export async function probeFreshness(o: { port: number; apiKey: string; probes: 
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const { userId, body } = o.event(n);
     const t0 = performance.now();
-    const posted = await send(agent, o.port, o.apiKey, { method: 'POST', path: '/v1/events', body });
+    const posted = await send(pool, o.apiKey, { method: 'POST', path: '/v1/events', body });
     if (posted.status !== 202) {
       errors++;
       continue;
     }
-    const read = await send(agent, o.port, o.apiKey, { method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}/recommendations?k=10` });
+    const read = await send(pool, o.apiKey, { method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}/recommendations?k=10` });
     const ms = performance.now() - t0;
     if (read.status !== 200) errors++;
     else if (!read.body.includes('"source":"personalized"')) stale++;
     else samples.push(ms);
   }
-  agent.destroy();
+  pool.close();
   return { ...summarise(samples, errors), stale };
 }
