@@ -12,7 +12,7 @@
  * run (0: fold-in on the event loop), so the rows compare within one run of the benchmark.
  *
  * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
- * --read-rate 1000 --duration 10 (s) --warmup 2 (s) --connections 200 --trained-users 20000
+ * --read-rate 1000 --duration 10 (s) --warmup 10 (s) --connections 200 --trained-users 20000
  * --synthetic-items 50000 --fold-threads 2 --log-level warn --no-write
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '20' },
     'read-rate': { type: 'string', default: '1000' },
     duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '200' },
     'trained-users': { type: 'string', default: '20000' },
     'synthetic-items': { type: 'string', default: '50000' },
@@ -86,7 +86,7 @@ async function measure(model: TrainedModel, storeUrl: string, modelDir: string, 
       ? { method: 'POST', path: '/v1/events', body: JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, event) }) }
       : { method: 'GET', path: `/v1/users/${encodeURIComponent(user())}/recommendations?k=10` };
   try {
-    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: (posts + READ_RATE) / 2, seconds: WARMUP, connections: CONNECTIONS, next });
+    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: WARMUP, connections: CONNECTIONS, next });
     const readHistogram = () => readRouteHistogram(port, USER_RECS_ROUTE, 'GET', 200);
     const before = await readHistogram();
     const result = await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: DURATION, connections: CONNECTIONS, next });
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       name: 'realtime-batched',
       title: 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)',
       intro: [
-        `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s at half the rate. `
+        `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of the same load, unmeasured (a fresh server's first seconds under load go to compiling its hot code). `
           + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
           + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on as many worker threads as the row says, 0: on the event loop); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
         'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',

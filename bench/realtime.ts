@@ -16,12 +16,15 @@
  * 3. the same with batched posts, as trackers send them: `--batch-size` events per post at
  *    `--batch-event-rate` events/s.
  *
- * Each server first gets `--warmup` seconds of the mixed load, unmeasured. Each (data set, store) is
+ * Each server first gets `--warmup` seconds of the mixed load at the full rate, unmeasured: a fresh
+ * server spends its first seconds under load compiling its hot code (V8's optimising compiler took
+ * 0.3-0.4 of the two cores for about 3 s after the load began, profiled with perf on the 50k-item
+ * row), which a long-running server has behind it. Each (data set, store) is
  * measured `--runs` times, each on a freshly published store and a fresh server; the table shows the
  * median of each column (errors and stale answers summed) and every run's event→fresh p99. The
  * server runs with the node flags the image gives `rtrec serve` with a model folder (ONLINE_NODE_FLAGS).
  *
- * Options: --runs 3 --data-sets movielens,synthetic,synthetic-trained --duration 10 (s) --warmup 2 (s) --rate 2000
+ * Options: --runs 3 --data-sets movielens,synthetic,synthetic-trained --duration 10 (s) --warmup 10 (s) --rate 2000
  * --event-rate 6000 --ingest-read-rate 1000 --batch-size 20 --batch-event-rate 20000 --connections 200 --probes 300
  * --synthetic-users 5000 (random factors) --trained-users 20000 (50 interactions each) --synthetic-items 50000
  * --log-level warn --no-write
@@ -47,7 +50,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'data-sets': { type: 'string', default: 'movielens,synthetic,synthetic-trained' },
     duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '10' },
     rate: { type: 'string', default: '2000' },
     'event-rate': { type: 'string', default: '6000' },
     'ingest-read-rate': { type: 'string', default: '1000' },
@@ -134,7 +137,7 @@ async function measure(ds: DataSet, storeName: string, storeUrl: string, modelDi
     return { method: 'POST', path: '/v1/events', body: eventBody(user(), item(), EVENT_TYPES[rng.int(EVENT_TYPES.length)]) };
   };
   try {
-    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: RATE / 2, seconds: WARMUP, connections: CONNECTIONS, next: mixed });
+    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: RATE, seconds: WARMUP, connections: CONNECTIONS, next: mixed });
     const [load, fresh] = await Promise.all([
       mixedOpenLoop({ port, apiKey: API_KEY, rate: RATE, seconds: DURATION, connections: CONNECTIONS, next: mixed }),
       probeFreshness({
@@ -257,7 +260,7 @@ async function main(): Promise<void> {
       ]),
     );
     const body = [
-      `Mixed load: ${RATE} requests/s open loop over up to ${CONNECTIONS} connections for ${DURATION} s (after ${WARMUP} s of warm-up at half that rate), 90% GET /v1/users/{id}/recommendations?k=10 (20% of ids unknown to the model), 10% POST /v1/events with one view/click/add_to_cart/purchase event each. `
+      `Mixed load: ${RATE} requests/s open loop over up to ${CONNECTIONS} connections for ${DURATION} s (after ${WARMUP} s of warm-up at that rate), 90% GET /v1/users/{id}/recommendations?k=10 (20% of ids unknown to the model), 10% POST /v1/events with one view/click/add_to_cart/purchase event each. `
         + `Meanwhile ${PROBES} probes each POST a rating for a brand-new user and GET that user's list right after the 202; event→fresh is the time from sending the POST to a personalised answer (stale = the answer was still the popular list). `
         + `Then single-event posts at ${EVENT_RATE}/s with reads at ${INGEST_READ_RATE}/s alongside for ${DURATION} s (ingest: events/s actually completed; read p99 during ingest), and posts of ${BATCH_SIZE} events at ${BATCH_EVENT_RATE} events/s (at most 4× the single-event rate reached) for ${DURATION} s (batched: events/s completed, p99 per post). `
         + `Each row: the median of ${RUNS} runs, each on a fresh server (p99 runs: event→fresh p99 of each). `
