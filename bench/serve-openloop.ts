@@ -13,6 +13,8 @@ export interface OpenLoopResult {
   readonly p99: number;
   /** Completed requests per second. */
   readonly rps: number;
+  /** Completed requests. */
+  readonly completed: number;
   /** Failed requests, timeouts and non-2xx answers. */
   readonly errors: number;
 }
@@ -59,5 +61,5 @@ export async function openLoop(o: { port: number; rate: number; seconds: number;
   const elapsed = (performance.now() - started) / 1000;
   pool.close();
   const sorted = Float64Array.from(latencies).sort();
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), rps: latencies.length / elapsed, errors };
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), rps: latencies.length / elapsed, completed: latencies.length, errors };
 }

@@ -35,6 +35,7 @@ import { SERVE_NODE_FLAGS } from '../src/serve/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { median, writeBenchmarkSection } from './report.js';
 import { syntheticAlsModel } from './serve-model.js';
+import { treeCpuMs } from './process-cpu.js';
 import { openLoop } from './serve-openloop.js';
 import { freePort, startBenchRedis } from './serve-redis.js';
 
@@ -81,6 +82,8 @@ interface Row {
   readonly p99: number;
   readonly rps: number;
   readonly errors: number;
+  /** Fixed-rate rows: CPU time of the server's processes per completed request, µs (process-cpu.ts). */
+  readonly cpuUs?: number;
 }
 
 async function startTarget(t: Target): Promise<{ port: number; child: ChildProcess }> {
@@ -132,7 +135,9 @@ async function measure(t: Target, seed: number): Promise<{ saturated: Row; stead
   try {
     if (WARMUP > 0) await load(port, WARMUP, seed + 1000);
     const saturated = await load(port, DURATION, seed);
-    const steady = await openLoop({ port, rate: RATE, seconds: DURATION, connections: CONNECTIONS, nextPath: pathPicker(seed + 2000) });
+    const cpuBefore = treeCpuMs(child.pid!);
+    const open = await openLoop({ port, rate: RATE, seconds: DURATION, connections: CONNECTIONS, nextPath: pathPicker(seed + 2000) });
+    const steady = { ...open, cpuUs: ((treeCpuMs(child.pid!) - cpuBefore) * 1000) / open.completed };
     return { saturated, steady };
   } finally {
     await stopTarget(child);
@@ -149,7 +154,7 @@ function summary(targets: readonly Target[], rows: ReadonlyMap<string, Row[]>, w
     return median(rows.get(bare.name)!.map((r) => r.rps));
   };
   return formatTable(
-    ['server', 'p50 ms', 'p99 ms', 'req/s', ...(withRatio ? ['vs bare'] : []), 'errors', 'runs (req/s)'],
+    ['server', 'p50 ms', 'p99 ms', 'req/s', ...(withRatio ? ['vs bare'] : ['server CPU µs/req']), 'errors', 'runs (req/s)'],
     targets.map((t) => {
       const rs = rows.get(t.name)!;
       const rps = median(rs.map((r) => r.rps));
@@ -158,7 +163,7 @@ function summary(targets: readonly Target[], rows: ReadonlyMap<string, Row[]>, w
         round2(median(rs.map((r) => r.p50))),
         round2(median(rs.map((r) => r.p99))),
         Math.round(rps),
-        ...(withRatio ? [(rps / bareRps(t.workers)).toFixed(2)] : []),
+        ...(withRatio ? [(rps / bareRps(t.workers)).toFixed(2)] : [Math.round(median(rs.map((r) => r.cpuUs ?? NaN)))]),
         rs.reduce((s, r) => s + r.errors, 0),
         rs.map((r) => Math.round(r.rps)).join(', '),
       ];
@@ -230,7 +235,8 @@ async function main(): Promise<void> {
         + `with the default 10,000 answer-cache slots (direct-mapped) for ${USERS} random users, about ${Math.round((100 * (1 - Math.exp(-USERS / 10_000))) / (USERS / 10_000))}% of known users' requests are expected to find theirs, and unknown users all share the popular list's; the rest read, select and render in full.`,
       '',
       'Targets (issue 3): p50 <= 5 ms, p99 <= 25 ms, zero errors, throughput >= 0.8 × the bare server. '
-        + `Under saturation every server's latency is connections / throughput (Little's law), so latency is read at a fixed rate (${RATE} req/s, ${Math.round(RATE / 180)}× the reference's 180 req/s) and throughput under saturation.`,
+        + `Under saturation every server's latency is connections / throughput (Little's law), so latency is read at a fixed rate (${RATE} req/s, ${Math.round(RATE / 180)}× the reference's 180 req/s) and throughput under saturation. `
+        + `"server CPU µs/req" is the user + system time of the server's processes (its workers included, redis-server not) over the fixed-rate measurement, per completed request (bench/process-cpu.ts): on this shared machine it moves far less between windows than throughput does.`,
       '',
       '```',
       table,
