@@ -82,8 +82,9 @@ export async function runCatchUp(ctx: CatchUpContext, target: UpdateTarget, opti
         reason = notUpdated(pass, users.length).message;
         if (versionGone(pass.error)) return { state: 'not-applied', reason, attempts: attempt };
       } else {
-        if (found.final) return { state: 'not-applied', reason: found.reason, attempts: attempt };
-        reason = found.reason;
+        // Only logged (app.ts): the detail, which names the model folder, is the useful text.
+        reason = found.detail ?? found.reason;
+        if (found.final) return { state: 'not-applied', reason, attempts: attempt };
       }
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);

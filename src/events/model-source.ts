@@ -14,6 +14,7 @@ import { MANIFEST_FILE } from '../models/manifest.js';
 import { loadModel } from '../models/model-io.js';
 import type { TrainedModel } from '../models/trained-model.js';
 import type { Catalog, VersionRecord } from '../store/online-store.js';
+import { failedBecause, type NotApplied } from './not-applied.js';
 
 /** What of a served version the check needs (VersionSnapshot has these). */
 export interface ServedVersion {
@@ -24,8 +25,12 @@ export interface ServedVersion {
 
 export type ModelLookup =
   | { readonly model: TrainedModel }
-  /** `final`: asking again cannot help (the version's model cannot fold users in, or no folder is configured). */
-  | { readonly model?: undefined; readonly reason: string; readonly final?: boolean };
+  /**
+   * `reason` is said to clients (no paths, see not-applied.ts); `detail`, when given, is the fuller
+   * text for the server log. `final`: asking again cannot help (the version's model cannot fold
+   * users in, or no folder is configured).
+   */
+  | { readonly model?: undefined; readonly reason: string; readonly detail?: string; readonly final?: boolean };
 
 export interface ModelSource {
   /** The model of `served`, or why there is none. */
@@ -57,7 +62,7 @@ export function modelDirSource(dir: string, options: { recheckMs?: number } = {}
   const recheckMs = options.recheckMs ?? 5_000;
   let loaded: { model: TrainedModel; mtimeMs: number } | undefined;
   let checkedAt = -Infinity;
-  let failure = `no model loaded from ${dir} yet`;
+  let failure: NotApplied = { reason: 'the model folder is not loaded yet', detail: `no model loaded from ${dir} yet` };
   let inFlight: Promise<void> | undefined;
   const check = async (): Promise<void> => {
     checkedAt = Date.now();
@@ -67,7 +72,7 @@ export function modelDirSource(dir: string, options: { recheckMs?: number } = {}
       loaded = { model: await loadModel(dir), mtimeMs };
     } catch (err) {
       loaded = undefined;
-      failure = `cannot load the model in ${dir}: ${(err as Error).message}`;
+      failure = { reason: failedBecause('the model folder cannot be loaded', err).reason, detail: `cannot load the model in ${dir}: ${(err as Error).message}` };
     }
   };
   return {
@@ -81,7 +86,7 @@ export function modelDirSource(dir: string, options: { recheckMs?: number } = {}
         });
         await inFlight;
       }
-      return loaded ? lookup(loaded.model, served) : { reason: failure };
+      return loaded ? lookup(loaded.model, served) : { ...failure };
     },
   };
 }

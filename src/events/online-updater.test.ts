@@ -146,7 +146,7 @@ describe('OnlineUpdater with explicit ALS on a real LMDB store', () => {
     for (const [model, why] of [[pop, /logged only/], [other, /not the model of version/]] as const) {
       const updater = new OnlineUpdater(store, loadEventConfig(''), fixedModelSource(model));
       const out = await updater.ingest(target, [rating('pop-user', 'i1', 5)]);
-      expect(out.notApplied).toMatch(why);
+      expect(out.notApplied?.reason).toMatch(why);
       expect(out.updatedUsers).toBe(0);
     }
     expect(await store.getUserRecs(target.version, 'pop-user')).toBeUndefined();

@@ -46,6 +46,7 @@ import { inlineFoldRanker, type FoldRanker } from './fold-ranker.js';
 import type { ModelSource, ServedVersion } from './model-source.js';
 import type { LivePopularity } from './live-popularity.js';
 import { groupByUser, outcomeOf, type Applied } from './group-results.js';
+import { failedBecause, joinReasons, plainReason, type NotApplied } from './not-applied.js';
 import { UserLocks } from './user-locks.js';
 import { foldEvents } from './user-interactions.js';
 
@@ -68,7 +69,7 @@ export interface IngestOutcome {
   /** The version written to, or null when no list was rewritten. */
   readonly version: number | null;
   /** Why lists were not rewritten (no version served, no usable model, store failure). */
-  readonly notApplied?: string;
+  readonly notApplied?: NotApplied;
 }
 
 export interface OnlineUpdaterOptions {
@@ -203,7 +204,7 @@ export class OnlineUpdater {
       return;
     }
     const { results, applied } = logged;
-    const problems: string[] = [];
+    const problems: NotApplied[] = [];
     const switched = await this.#catchUpNewest(target, results);
     if (switched) problems.push(switched);
     // Counted after the log is durable and before answering; a failure here loses the live count of
@@ -212,14 +213,14 @@ export class OnlineUpdater {
       try {
         await popularity.record(results.filter((r) => !r.duplicate).map((r) => r.event), this.#config);
       } catch (err) {
-        problems.push(`the live popularity could not be updated: ${(err as Error).message}`);
+        problems.push(failedBecause('the live popularity could not be updated', err));
       }
     }
     let offset = 0;
     for (const p of group) {
       const mine = results.slice(offset, offset + p.events.length);
       offset += p.events.length;
-      p.resolve(outcomeOf(mine, target, applied ?? { notApplied: 'no published version is loaded' }, problems.length > 0 ? problems.join('; ') : undefined));
+      p.resolve(outcomeOf(mine, target, applied ?? { notApplied: NO_VERSION }, problems.reduce<NotApplied | undefined>(joinReasons, undefined)));
     }
   }
 
@@ -229,14 +230,15 @@ export class OnlineUpdater {
    * lists are recomputed in that version too, before the group is answered (reads already go to it).
    * Returns why that failed, if it did.
    */
-  async #catchUpNewest(target: UpdateTarget | undefined, results: readonly AppendResult[]): Promise<string | undefined> {
+  async #catchUpNewest(target: UpdateTarget | undefined, results: readonly AppendResult[]): Promise<NotApplied | undefined> {
     const newest = this.#newest;
     if (!newest || newest.version === target?.version) return undefined;
+    const what = `version ${newest.version} (being switched to) was not updated`;
     try {
       const done = await this.updateUsers(newest, [...groupByUser(results).keys()]);
-      return typeof done === 'string' ? `version ${newest.version} (being switched to) was not updated: ${done}` : undefined;
+      return typeof done === 'number' ? undefined : { reason: `${what}: ${done.reason}`, detail: `${what}: ${done.detail}` };
     } catch (err) {
-      return `version ${newest.version} (being switched to) was not updated: ${(err as Error).message}`;
+      return failedBecause(what, err);
     }
   }
 
@@ -316,26 +318,27 @@ export class OnlineUpdater {
       for (const u of await writeLists(this.#lists, target, model, redo)) written.add(u);
       return { results, applied: { written } };
     } catch (err) {
-      return { results, applied: { notApplied: `the lists could not be updated: ${(err as Error).message}` } };
+      return { results, applied: { notApplied: failedBecause(listsOf(target), err) } };
     }
   }
 
-  async #modelOf(target: UpdateTarget | undefined): Promise<{ model?: TrainedModel; reason: string }> {
-    if (!target) return { reason: 'no published version is loaded' };
+  async #modelOf(target: UpdateTarget | undefined): Promise<{ model: TrainedModel } | { model?: undefined; why: NotApplied }> {
+    if (!target) return { why: NO_VERSION };
     try {
       const found = await this.#models.modelFor(target);
-      return found.model ? { model: found.model, reason: '' } : { reason: found.reason };
+      return found.model ? { model: found.model } : { why: lookupFailure(found) };
     } catch (err) {
-      return { reason: `the lists could not be updated: ${(err as Error).message}` };
+      return { why: failedBecause(listsOf(target), err) };
     }
   }
 
-  async #applyToLists(target: UpdateTarget | undefined, lookup: { model?: TrainedModel; reason: string }, results: readonly AppendResult[]): Promise<Applied> {
-    if (!target || !lookup.model) return { notApplied: lookup.reason };
+  async #applyToLists(target: UpdateTarget | undefined, lookup: { model: TrainedModel } | { model?: undefined; why: NotApplied }, results: readonly AppendResult[]): Promise<Applied> {
+    if (!lookup.model) return { notApplied: lookup.why };
+    if (!target) return { notApplied: NO_VERSION };
     try {
       return { written: await this.#updateBatch(target, lookup.model, groupByUser(results)) };
     } catch (err) {
-      return { notApplied: `the lists could not be updated: ${(err as Error).message}` };
+      return { notApplied: failedBecause(listsOf(target), err) };
     }
   }
 
@@ -344,16 +347,16 @@ export class OnlineUpdater {
    * batch that fails does not stop the later ones.
    * @throws when some batch failed, after all were tried: how many users were not updated, and why
    */
-  async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | string> {
+  async updateUsers(target: UpdateTarget, userIds: readonly string[]): Promise<number | NotApplied> {
     const found = await this.#models.modelFor(target);
-    if (!found.model) return found.reason;
+    if (!found.model) return lookupFailure(found);
     const pass = await updateAll(this.#catchUps, target, found.model, userIds, () => false);
     if (pass.failed.length > 0) throw notUpdated(pass, userIds.length);
     return pass.written;
   }
 
   /** Recomputes every user with events in `target` (a version just activated), once; see catchUp. */
-  async rebuild(target: UpdateTarget): Promise<number | string> {
+  async rebuild(target: UpdateTarget): Promise<number | NotApplied> {
     // Set before the users are read: a group logged after the read sees it and catches up itself.
     this.#newest = target;
     return this.updateUsers(target, await this.#store.eventUsers());
@@ -379,6 +382,18 @@ export class OnlineUpdater {
   #updateBatch(target: UpdateTarget, model: TrainedModel, byUser: ReadonlyMap<string, readonly AppendResult[] | undefined>): Promise<Set<string>> {
     return this.#locks.run([...byUser.keys()], () => writeLists(this.#lists, target, model, byUser));
   }
+}
+
+const NO_VERSION = plainReason('no published version is loaded');
+
+/** What failed when a version's lists could not be written (says which version, for the client). */
+function listsOf(target: { readonly version: number }): string {
+  return `the lists of version ${target.version} could not be updated`;
+}
+
+/** A model lookup's failure as a reason for the client and a detail for the log. */
+function lookupFailure(found: { readonly reason: string; readonly detail?: string }): NotApplied {
+  return { reason: found.reason, detail: found.detail ?? found.reason };
 }
 
 /** The live-popularity add of each event (same index), all at one `now`. */

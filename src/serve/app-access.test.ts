@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyChecker } from './plugins/access-control.js';
 import { TokenBuckets } from './plugins/rate-limit.js';
 import { fixtureModel } from './test-support/fixture-model.js';
+import { lineSink } from './test-support/line-sink.js';
 import { serveFixture, type ServeFixture } from './test-support/serve-fixture.js';
 import { REDACTED_PATHS } from './app.js';
 
@@ -183,17 +183,6 @@ describe('metrics and logs', () => {
     expect(text).toMatch(/^rtrec_store_up 1$/m);
     await fx.close();
   });
-
-  function lineSink(): { stream: Writable; records: () => { reqId?: string; msg?: string; level?: number; statusCode?: number }[]; text: () => string } {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        cb();
-      },
-    });
-    return { stream, records: () => lines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string }), text: () => lines.join('\n') };
-  }
 
   it('logs JSON lines with request ids and never the API key', async () => {
     const sink = lineSink();

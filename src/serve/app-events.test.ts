@@ -1,8 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedModelSource, type ModelSource } from '../events/model-source.js';
+import { fixedModelSource, modelDirSource, type ModelSource } from '../events/model-source.js';
 import { explicitAlsModel, referenceFoldIn, type ExplicitAls } from '../events/test-support/explicit-als.js';
 import { publishModel } from '../jobs/publish.js';
+import { MANIFEST_FILE } from '../models/manifest.js';
 import { openStore } from '../store/open-store.js';
+import { lineSink } from './test-support/line-sink.js';
 import { serveFixture, TOP_K, type ServeFixture } from './test-support/serve-fixture.js';
 
 const KEY = 'events-key-0123456789';
@@ -183,6 +188,28 @@ describe('POST /v1/events over a real LMDB store', () => {
       }
       expect(Date.now() - started, 'version 2 served with event users recomputed within 3 s').toBeLessThan(3_000);
       await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+});
+
+describe('POST /v1/events with a model folder that cannot be loaded', () => {
+  it('tells the client why without naming the folder, which only the log shows', async () => {
+    const { model } = await explicitAlsModel(20, 15, 7);
+    const dir = await mkdtemp(join(tmpdir(), 'rtrec-secret-models-'));
+    await writeFile(join(dir, MANIFEST_FILE), '{ not json');
+    const sink = lineSink();
+    const fx = await serveFixture([model], { config: { apiKeys: [KEY] }, models: modelDirSource(dir), logger: { level: 'info', stream: sink.stream } });
+    try {
+      const res = await fx.app.inject({ method: 'POST', url: '/v1/events', headers, payload: { userId: 'broken-folder', itemId: 'i1', type: 'purchase' } });
+      expect(res.statusCode).toBe(202);
+      expect(res.json<Accepted>()).toMatchObject({ accepted: 1, applied: false, modelVersion: null });
+      expect(res.json<Accepted>().notApplied).toMatch(/^the model folder cannot be loaded \(RTREC_ERR_/);
+      expect(res.body).not.toContain(dir);
+      expect(sink.records().some((r) => r.msg === 'events logged without updating recommendations' && String(r.reason).includes(dir))).toBe(true);
+      expect((await fx.store.userEvents('broken-folder')).map((e) => e.type)).toEqual(['purchase']);
+    } finally {
+      await fx.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -46,7 +46,7 @@ export const EventsAcceptedSchema = Type.Object({
   rejected: Type.Integer(),
   applied: Type.Boolean({ description: 'True when the lists of the users concerned were recomputed in modelVersion before this answer.' }),
   modelVersion: Type.Union([Type.Integer(), Type.Null()]),
-  notApplied: Type.Optional(Type.String({ description: 'Why the lists were not recomputed (the events are logged all the same).' })),
+  notApplied: Type.Optional(Type.String({ description: 'Why the lists were not recomputed (the events are logged all the same): error codes and version numbers only; the server log has the full detail.' })),
   results: Type.Array(EventResultSchema),
 });
 
@@ -108,7 +108,8 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       results[index] = { index, status: res.duplicate ? 'duplicate' : 'accepted', eventId: res.event.eventId, ...(conflict ? { reason: conflict } : {}) };
     });
     if (conflicts > 0) req.log.warn({ conflicts }, 'eventIds reused for different events: those events were not applied');
-    if (outcome.notApplied) req.log.warn({ reason: outcome.notApplied }, 'events logged without updating recommendations');
+    // The log gets the full detail; the client only the reason, which names no host or path.
+    if (outcome.notApplied) req.log.warn({ reason: outcome.notApplied.detail }, 'events logged without updating recommendations');
     const duplicates = outcome.results.filter((r) => r.duplicate).length;
     void reply.code(202);
     return {
@@ -117,7 +118,7 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       rejected: raw.length - valid.length,
       applied: outcome.notApplied === undefined,
       modelVersion: outcome.version,
-      ...(outcome.notApplied === undefined ? {} : { notApplied: outcome.notApplied }),
+      ...(outcome.notApplied === undefined ? {} : { notApplied: outcome.notApplied.reason }),
       results,
     };
   });
