@@ -10,6 +10,8 @@ import { join } from 'node:path';
 
 export interface BenchRedis {
   readonly url: string;
+  /** The redis-server process (for its CPU time, process-cpu.ts). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startBenchRedis(options: { aof?: boolean } = {}): Promise<
   }
   return {
     url: `redis://127.0.0.1:${port}/0`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
