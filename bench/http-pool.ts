@@ -133,6 +133,11 @@ export class HttpPool {
     });
   }
 
+  /** True when a call sent now would wait: every connection busy and no room to open another. */
+  get saturated(): boolean {
+    return this.#idle.length === 0 && this.#all.size >= this.#max;
+  }
+
   /** Closes every connection (exchanges still in flight fail with status 0). */
   close(): void {
     for (const c of this.#all) c.socket.destroy();

@@ -8,11 +8,15 @@
  * (realtime.ts): explicit ALS on MovieLens 100K and implicit ALS trained on generated behaviour over
  * 50k items; LMDB, and Redis with AOF everysec when redis-server is installed. Each (data set, store)
  * runs `--runs` times on a freshly published store and a fresh server; medians shown.
+ * Reads and posts come as from two clients, each with its own connections (a web back-end reading
+ * over `--connections`, a tracking back-end posting over `--event-connections`): with one shared
+ * set, posts held by a server busy ingesting took every connection, and reads waited for one
+ * (`--event-connections 0` measures that way, to compare).
  * `--fold-threads 2,1,0` measures the server with each RTREC_FOLD_THREADS value, interleaved run by
  * run (0: fold-in on the event loop), so the rows compare within one run of the benchmark.
  *
  * Options: --runs 3 --data-sets movielens,synthetic-trained --event-rate 5000 --batch-size 20
- * --read-rate 1000 --duration 10 (s) --warmup 10 (s) --connections 200 --trained-users 20000
+ * --read-rate 1000 --duration 10 (s) --warmup 10 (s) --connections 200 --event-connections 200 --trained-users 20000
  * --synthetic-items 50000 --fold-threads 2 --log-level warn --no-write
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '200' },
+    'event-connections': { type: 'string', default: '200' },
     'trained-users': { type: 'string', default: '20000' },
     'synthetic-items': { type: 'string', default: '50000' },
     'fold-threads': { type: 'string', default: '2' },
@@ -58,12 +63,15 @@ const READ_RATE = Number(args['read-rate']);
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
+/** Connections of the posts' own client; 0: posts share the reads' connections. */
+const EVENT_CONNECTIONS = Number(args['event-connections']);
 const FOLD_THREADS = args['fold-threads'].split(',').map(Number);
 const API_KEY = 'bench-realtime-key';
 const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'];
 for (const [name, v] of [['runs', RUNS], ['event-rate', EVENT_RATE], ['batch-size', BATCH_SIZE], ['duration', DURATION]] as const) {
   if (!(v > 0)) throw new Error(`--${name} wants a positive number, got ${args[name]}`);
 }
+if (!(Number.isInteger(EVENT_CONNECTIONS) && EVENT_CONNECTIONS >= 0)) throw new Error(`--event-connections wants a whole number (0: share the reads' connections), got ${args['event-connections']}`);
 if (!FOLD_THREADS.every((t) => Number.isInteger(t) && t >= 0)) throw new Error(`--fold-threads wants comma-separated whole numbers, got ${args['fold-threads']}`);
 
 /** The serving p99 target of issue 3, which reads must still meet while events stream in. */
@@ -91,11 +99,12 @@ async function measure(model: TrainedModel, storeUrl: string, modelDir: string, 
       ? { method: 'POST', path: '/v1/events', body: JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, event) }) }
       : { method: 'GET', path: `/v1/users/${encodeURIComponent(user())}/recommendations?k=10` };
   try {
-    if (WARMUP > 0) await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: WARMUP, connections: CONNECTIONS, next });
+    const load = { port, apiKey: API_KEY, rate: posts + READ_RATE, connections: CONNECTIONS, ...(EVENT_CONNECTIONS > 0 ? { eventConnections: EVENT_CONNECTIONS } : {}), next };
+    if (WARMUP > 0) await mixedOpenLoop({ ...load, seconds: WARMUP });
     const readHistogram = () => readRouteHistogram(port, USER_RECS_ROUTE, 'GET', 200);
     const before = await readHistogram();
     const cpuBefore = { server: treeCpuMs(child.pid!), redis: redisPid === undefined ? NaN : treeCpuMs(redisPid) };
-    const result = await mixedOpenLoop({ port, apiKey: API_KEY, rate: posts + READ_RATE, seconds: DURATION, connections: CONNECTIONS, next });
+    const result = await mixedOpenLoop({ ...load, seconds: DURATION });
     const events = result.events.count * BATCH_SIZE;
     const perEvent = (ms: number) => (ms * 1000) / events;
     const serverCpuUsPerEvent = perEvent(treeCpuMs(child.pid!) - cpuBefore.server);
@@ -120,6 +129,7 @@ function row(dataSet: string, store: string, foldThreads: number, runs: readonly
     ms(med((r) => r.reads.p99)),
     runs.map((r) => ms(r.reads.p99)).join(', '),
     `${(100 * med((r) => r.serverReadsWithinTarget)).toFixed(2)}%`,
+    `${(100 * med((r) => r.readsWaited / Math.max(1, r.reads.count + r.reads.errors))).toFixed(2)}%`,
     Math.round(med((r) => r.serverCpuUsPerEvent)),
     runs.every((r) => Number.isNaN(r.redisCpuUsPerEvent)) ? '-' : Math.round(med((r) => r.redisCpuUsPerEvent)),
     runs.reduce((s, r) => s + r.events.errors + r.reads.errors, 0),
@@ -150,22 +160,22 @@ async function main(): Promise<void> {
             await publishFresh(ds.model, urlOf(`${run}t${threads}`));
             const r = await measure(ds.model, urlOf(`${run}t${threads}`), modelDir, threads, 31 + 100 * d + run, storeName.startsWith('Redis') ? redis?.pid : undefined);
             runs[t].push(r);
-            process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms (${(100 * r.serverReadsWithinTarget).toFixed(2)}% within 25 ms in the server), server CPU ${Math.round(r.serverCpuUsPerEvent)} µs/event\n`);
+            process.stderr.write(`${Math.round(r.eventsPerSecond * BATCH_SIZE)} events/s, read p99 ${ms(r.reads.p99)} ms (${(100 * r.serverReadsWithinTarget).toFixed(2)}% within 25 ms in the server, ${r.readsWaited} waited for a connection), post p50 ${ms(r.events.p50)} ms, server CPU ${Math.round(r.serverCpuUsPerEvent)} µs/event\n`);
           }
         }
         for (const [t, threads] of FOLD_THREADS.entries()) rows.push(row(ds.name, storeName, threads, runs[t]));
       }
     }
-    const table = formatTable(['data set', 'store', 'fold threads', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'reads ≤ 25 ms in server', 'server CPU µs/event', 'redis CPU µs/event', 'errors'], rows);
+    const table = formatTable(['data set', 'store', 'fold threads', 'events/s ingested', 'post p50 ms', 'post p99 ms', 'read p50 ms', 'read p99 ms', 'read p99 runs', 'reads ≤ 25 ms in server', 'reads waiting for a connection', 'server CPU µs/event', 'redis CPU µs/event', 'errors'], rows);
     await reportTable({
       name: 'realtime-batched',
       title: 'Real-time: batched event ingest at the target rate (`npm run bench:realtime-batched`)',
       intro: [
-        `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop over up to ${CONNECTIONS} connections for ${DURATION} s after ${WARMUP} s of the same load, unmeasured (a fresh server's first seconds under load go to compiling its hot code). `
+        `Load: POST /v1/events with ${BATCH_SIZE} events each (view/click/add_to_cart/purchase, 20% for users unknown to the model) at ${EVENT_RATE} events/s, and GET /v1/users/{id}/recommendations?k=10 at ${READ_RATE} req/s alongside, open loop, ${EVENT_CONNECTIONS > 0 ? `as from two clients: reads over up to ${CONNECTIONS} connections, posts over up to ${EVENT_CONNECTIONS} of their own (a web back-end and a tracking back-end), ` : `reads and posts over up to ${CONNECTIONS} shared connections, `}for ${DURATION} s after ${WARMUP} s of the same load, unmeasured (a fresh server's first seconds under load go to compiling its hot code). `
           + `Every event is logged durably before its 202, folds its user in and rewrites that user's top-100 list (exact ranking over the whole catalogue). `
           + `One rtrec serve process as in bench:realtime (1 worker, log level ${args['log-level']}, node flags ${ONLINE_NODE_FLAGS.join(' ')}, RTREC_MODEL_DIR set, fold-in on as many worker threads as the row says, 0: on the event loop); load generator on the same machine. Each row: the median of ${RUNS} runs, each on a freshly published store and a fresh server.${redis ? '' : ' redis-server not installed: no Redis rows.'}`,
         'Target (issue 4): >= 5,000 events/s ingested per 2-core node with reads still meeting the serving p99 (25 ms).',
-        `Read latencies are the load generator's (from creating a request to the end of its answer). "reads ≤ 25 ms in server" is the share of the measured reads the server itself answered within 25 ms, by its own request-duration histogram (from its handler's start to the answer; bench/server-latency.ts): where it is 99% or more while the read p99 is over 25 ms, the tail was spent before the server's handler ran (in socket buffers while its event loop was busy) or in the load generator, both of which share the two cores with the fold-in threads, the append thread or redis-server.`,
+        `Read latencies are the load generator's (from creating a request to the end of its answer). "reads ≤ 25 ms in server" is the share of the measured reads the server itself answered within 25 ms, by its own request-duration histogram (from its handler's start to the answer; bench/server-latency.ts): where it is 99% or more while the read p99 is over 25 ms, the tail was spent before the server's handler ran (in socket buffers while its event loop was busy) or in the load generator, both of which share the two cores with the fold-in threads, the append thread or redis-server. "reads waiting for a connection" is the share of reads that found every connection of their client busy and waited for one (the wait counts in their latency: an open loop does not drop it).`,
         `"server CPU µs/event" is the user + system time of the rtrec process (all its threads) over the measurement, per completed event, the ${READ_RATE} reads/s included (bench/process-cpu.ts); "redis CPU µs/event" the same for redis-server. Unlike latency, CPU per event moves little with the machine's window: at 5,000 events/s, every 100 µs/event is half a core of the two.`,
       ],
       table,

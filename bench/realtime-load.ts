@@ -22,6 +22,8 @@ export interface MixedResult {
   /** Completed event posts per second. */
   readonly eventsPerSecond: number;
   readonly readsPerSecond: number;
+  /** Reads that found every connection they may use busy, and waited for one (their wait is in their latency). */
+  readonly readsWaited: number;
 }
 
 export interface Call {
@@ -45,9 +47,16 @@ export function send(pool: HttpPool, apiKey: string, call: Call): Promise<Answer
   return pool.send(call.body === undefined ? call : { ...call, headers: { 'content-type': 'application/json', 'x-api-key': apiKey } });
 }
 
-/** Sends `rate` calls per second for `seconds`, each chosen by `next`, over up to `connections` sockets. */
-export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: number; seconds: number; connections: number; next: () => Call }): Promise<MixedResult> {
-  const pool = new HttpPool(o.port, o.connections);
+/**
+ * Sends `rate` calls per second for `seconds`, each chosen by `next`, over up to `connections`
+ * sockets; with `eventConnections`, posts go over that many sockets of their own (as a tracking
+ * back-end's would) and reads keep `connections` to themselves, so a read never waits for a
+ * connection held by a post.
+ */
+export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: number; seconds: number; connections: number; eventConnections?: number; next: () => Call }): Promise<MixedResult> {
+  const readPool = new HttpPool(o.port, o.connections);
+  const eventPool = o.eventConnections === undefined ? readPool : new HttpPool(o.port, o.eventConnections);
+  let readsWaited = 0;
   const reads: number[] = [];
   const events: number[] = [];
   let readErrors = 0;
@@ -61,6 +70,8 @@ export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: num
     while (sent < due) {
       sent++;
       const call = o.next();
+      const pool = call.method === 'GET' ? readPool : eventPool;
+      if (call.method === 'GET' && pool.saturated) readsWaited++;
       const t0 = performance.now();
       inFlight.push(
         send(pool, o.apiKey, call).then(({ status }) => {
@@ -78,8 +89,9 @@ export async function mixedOpenLoop(o: { port: number; apiKey: string; rate: num
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
-  pool.close();
-  return { reads: summarise(reads, readErrors), events: summarise(events, eventErrors), eventsPerSecond: events.length / elapsed, readsPerSecond: reads.length / elapsed };
+  readPool.close();
+  eventPool.close();
+  return { reads: summarise(reads, readErrors), events: summarise(events, eventErrors), eventsPerSecond: events.length / elapsed, readsPerSecond: reads.length / elapsed, readsWaited };
 }
 
 /**
