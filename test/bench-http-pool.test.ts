@@ -60,6 +60,28 @@ describe('HttpPool (the load generators’ client)', () => {
     pool.close();
   });
 
+  it('says it is saturated while every connection is busy and none can be opened', async () => {
+    const release: (() => void)[] = [];
+    const { port } = await serve((_req, res) => {
+      release.push(() => {
+        res.writeHead(200, { 'content-length': 2 });
+        res.end('ok');
+      });
+    });
+    const pool = new HttpPool(port, 2);
+    expect(pool.saturated).toBe(false);
+    const first = pool.send({ method: 'GET', path: '/a' });
+    expect(pool.saturated).toBe(false);
+    const second = pool.send({ method: 'GET', path: '/b' });
+    expect(pool.saturated).toBe(true);
+    while (release.length < 2) await new Promise((r) => setTimeout(r, 5));
+    for (const r of release.splice(0)) r();
+    await Promise.all([first, second]);
+    // Both connections are idle again.
+    expect(pool.saturated).toBe(false);
+    pool.close();
+  });
+
   it('opens a new connection after an answer with connection: close, and fails what it cannot read with status 0', async () => {
     const { port, sockets } = await serve((req, res) => {
       if (req.url === '/chunked') {
