@@ -88,6 +88,9 @@ export const op = {
   f32Mul: [0x94],
   f32Abs: [0x8b],
   f32Gt: [0x5e],
+  f64Load: (offset = 0): number[] => [0x2b, ...memarg(3, offset)],
+  f64Store: (offset = 0): number[] => [0x39, ...memarg(3, offset)],
+  f64Add: [0xa0],
   select: [0x1b],
   drop: [0x1a],
   ret: [0x0f],
@@ -105,6 +108,9 @@ export const op = {
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f64x2Lane: (lane: number): number[] => simd(0x21, lane),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
 };
 
 /**

@@ -112,3 +112,28 @@ describe('implicit row solve', () => {
     }
   });
 });
+
+describe('row solves with the WebAssembly Gram kernel', () => {
+  const k = 32;
+  const n = 2000;
+  const rng2 = createRng(23);
+  const y = Float32Array.from({ length: n * k }, () => rng2.normal() * 0.3);
+  const gram = new Float64Array(k * k);
+  gramMatrix(y, k, gram);
+  for (const entries of [1, 49, 50, 300]) {
+    it(`solves as the JavaScript loop does, to rounding, over ${entries} entries`, () => {
+      const its = Int32Array.from({ length: entries }, () => rng2.int(n));
+      const vals = Float32Array.from({ length: entries }, () => 1 + rng2.int(5));
+      const simd = createSolveWorkspace(k);
+      const js = createSolveWorkspace(k, { simd: false });
+      solveImplicitRow(y, k, gram, its, vals, 0.05, 10, simd);
+      solveImplicitRow(y, k, gram, its, vals, 0.05, 10, js);
+      expect(simd.gram).not.toBeNull();
+      expect(js.gram).toBeNull();
+      for (let i = 0; i < k; i++) expect(Math.abs(simd.x[i] - js.x[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(js.x[i])));
+      solveExplicitRow(y, k, its, vals, 0.1, false, simd);
+      solveExplicitRow(y, k, its, vals, 0.1, false, js);
+      for (let i = 0; i < k; i++) expect(Math.abs(simd.x[i] - js.x[i])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(js.x[i])));
+    });
+  }
+});

@@ -5,6 +5,7 @@
  * serving time and as the exact reference for the SIMD/CG training kernels.
  */
 import { choleskyFactor, choleskySolve } from '../math/cholesky.js';
+import { createFloat64Gram, type Float64Gram } from '../math/gram-f64.js';
 import { createNnlsWorkspace, nnlsSolve, type NnlsWorkspace } from '../math/nnls.js';
 
 export interface SolveWorkspace {
@@ -17,9 +18,12 @@ export interface SolveWorkspace {
   /** The row's factors gathered column by column (rank columns of `stride` entries), see addGatheredGram. */
   gathered: Float64Array;
   stride: number;
+  /** The WebAssembly Gram kernel `gathered` lives in (null: the JavaScript loop), made on first use. */
+  gram: Float64Gram | null | undefined;
 }
 
-export function createSolveWorkspace(rank: number): SolveWorkspace {
+/** `simd: false` keeps the Gram sums in JavaScript (the reference the kernel is tested against). */
+export function createSolveWorkspace(rank: number, options: { simd?: boolean } = {}): SolveWorkspace {
   return {
     rank,
     a: new Float64Array(rank * rank),
@@ -29,6 +33,7 @@ export function createSolveWorkspace(rank: number): SolveWorkspace {
     nnls: null,
     gathered: new Float64Array(0),
     stride: 0,
+    gram: options.simd === false ? null : undefined,
   };
 }
 
@@ -36,7 +41,8 @@ export function createSolveWorkspace(rank: number): SolveWorkspace {
 function reserveGathered(ws: SolveWorkspace, entries: number): void {
   if (entries <= ws.stride) return;
   ws.stride = Math.max(64, 2 ** Math.ceil(Math.log2(entries)));
-  ws.gathered = new Float64Array(ws.rank * ws.stride);
+  if (ws.gram === undefined) ws.gram = createFloat64Gram();
+  ws.gathered = ws.gram ? ws.gram.reserve(ws.rank, ws.stride) : new Float64Array(ws.rank * ws.stride);
 }
 
 /**
@@ -45,9 +51,15 @@ function reserveGathered(ws: SolveWorkspace, entries: number): void {
  * adding each y·yᵀ as it is read, so that each sum runs over contiguous memory and four of them share
  * their loads (2×2 blocks): at rank 32 and 50 entries this takes the Gram part of a fold-in from ~64
  * to ~28 µs (Node 20). The fold-in is the largest computation of a real-time event (~20% of a
- * server's CPU while ingesting, profiled on a 50k-item catalogue).
+ * server's CPU while ingesting, profiled on a 50k-item catalogue). Where WebAssembly SIMD is
+ * available, ws.gram (math/gram-f64.ts) does the same sums two lanes at a time, and this loop is
+ * its reference.
  */
 function addGatheredGram(ws: SolveWorkspace, count: number): void {
+  if (ws.gram) {
+    ws.gram.addTo(ws.a, ws.rank, ws.stride, count);
+    return;
+  }
   const { rank: k, a, gathered: g, stride } = ws;
   for (let i = 0; i < k; i += 2) {
     const ci = i * stride;
