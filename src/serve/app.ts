@@ -12,10 +12,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { pino } from 'pino';
 import { createServer, type Server } from 'node:http';
 import { loadEventConfig } from '../events/event-config.js';
-import { threadedFoldRanker } from '../events/fold-ranker.js';
+import { threadedFoldRanker, type FoldRanker } from '../events/fold-ranker.js';
 import { LivePopularity } from '../events/live-popularity.js';
 import { modelDirSource, type ModelSource } from '../events/model-source.js';
 import { OnlineUpdater } from '../events/online-updater.js';
+import { catchUpOnSwitch, NO_MODELS, type EventIngest } from './ingest/event-ingest.js';
+import { startIngestThread, type IngestThread } from './ingest/ingest-thread.js';
 import type { OnlineStore } from '../store/online-store.js';
 import { ActiveVersionWatcher } from './active-version.js';
 import type { RtrecApp } from './app-types.js';
@@ -71,6 +73,13 @@ export interface BuildAppOptions {
   readonly models?: ModelSource;
   /** Clock of the live popularity decay, ms since the epoch (tests inject one); default Date.now. */
   readonly now?: () => number;
+  /**
+   * With config.eventIngest 'thread': the store's URL, for the event-ingest thread to open its own
+   * connection (ingest/ingest-thread.ts), and its compiled entry (default: beside the module; null:
+   * none). Without it, or when the thread cannot start, events are ingested on the event loop. The
+   * thread loads its model from config.modelDir: `models` applies on the event loop only.
+   */
+  readonly ingestThread?: { readonly storeUrl: string; readonly entry?: URL | null };
 }
 
 /**
@@ -96,11 +105,6 @@ function createLaneServer(fastify: RequestHandler, lane: () => FastLane | undefi
   if (options.maxRequestsPerSocket !== undefined && options.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
   return server;
 }
-
-/** Used when no model folder is configured: events are logged, lists stay as published. */
-const NO_MODELS: ModelSource = {
-  modelFor: () => Promise.resolve({ reason: 'no model folder is configured (RTREC_MODEL_DIR / --model-dir), so events are logged only', final: true }),
-};
 
 /** Builds the app and loads the active version (when the store answers); call `listen` or `inject` next. */
 export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
@@ -163,35 +167,28 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
-  const models = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
+  const models: ModelSource = options.models ?? (config.modelDir === '' ? NO_MODELS : modelDirSource(config.modelDir));
   const livePopularity = new LivePopularity(store, { halfLifeHours: config.popularityHalfLifeHours, ...(options.now ? { now: options.now } : {}) });
-  const ranker = threadedFoldRanker({ threads: config.foldThreads, onFallback: (reason) => app.log.warn(reason) });
-  const updater = new OnlineUpdater(store, loadEventConfig(config.eventWeights), models, livePopularity, { sync: config.eventSync, ranker });
+  const eventConfig = loadEventConfig(config.eventWeights);
   /** Aborted on close: stops catch-ups still retrying. */
   const closed = new AbortController();
+  // Events are ingested by the thread while it runs, else on the event loop by an updater made when first needed.
+  let thread: IngestThread | undefined;
+  let local: { updater: OnlineUpdater; ranker: FoldRanker } | undefined;
+  const localUpdater = (): OnlineUpdater => {
+    if (!local) {
+      const ranker = threadedFoldRanker({ threads: config.foldThreads, onFallback: (reason) => app.log.warn(reason) });
+      local = { ranker, updater: new OnlineUpdater(store, eventConfig, models, livePopularity, { sync: config.eventSync, ranker }) };
+    }
+    return local.updater;
+  };
   const watcher = new ActiveVersionWatcher(store, { refreshMs: config.refreshMs }, {
     onSwitch(snapshot, previous) {
       metrics.activeVersion.set(snapshot.version);
       metrics.versionSwitches.inc();
       app.log.info({ modelVersion: snapshot.version, previous, items: snapshot.catalog.ids.length }, 'serving version');
-      // Events logged before this version was served (e.g. during its publish) are applied to it,
-      // retried until done: a user left out keeps a stale list (a disliked item back) until their next event.
-      const modelVersion = snapshot.version;
-      updater
-        .catchUp(snapshot, {
-          signal: closed.signal,
-          onRetry: ({ attempt, reason, users, delayMs }) =>
-            app.log.warn({ modelVersion, attempt, usersLeft: users ?? 'all', retryInMs: delayMs, err: reason }, 'recomputing users with events failed; retrying'),
-        })
-        .then(
-          (out) => {
-            if (out.state === 'done') app.log.info({ modelVersion, users: out.users, attempts: out.attempts }, 'recomputed users with events');
-            else if (out.state === 'superseded') app.log.info({ modelVersion, attempts: out.attempts }, 'recomputing users with events stopped: a newer version is served');
-            else if (out.state === 'not-applied') app.log.info({ modelVersion, notApplied: out.reason }, 'users with events not recomputed');
-            else app.log.warn({ modelVersion, attempts: out.attempts, err: out.reason }, 'recomputing users with events given up: the server is closing');
-          },
-          (err: unknown) => app.log.error({ modelVersion, err: err instanceof Error ? err.message : String(err) }, 'recomputing users with events failed'),
-        );
+      // The thread watches the versions itself and catches up there.
+      if (!thread) catchUpOnSwitch(localUpdater(), snapshot, app.log, closed.signal);
     },
     onHealth(healthy, err) {
       metrics.storeUp.set(healthy ? 1 : 0);
@@ -199,6 +196,32 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
       else app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'online store unreachable: answering from fallbacks');
     },
   });
+  if (config.eventIngest === 'thread' && options.ingestThread) {
+    try {
+      thread = await startIngestThread({
+        storeUrl: options.ingestThread.storeUrl,
+        ...(options.ingestThread.entry !== undefined ? { entry: options.ingestThread.entry } : {}),
+        config,
+        eventConfig,
+        store,
+        watcher,
+        log: app.log,
+        onStopped(reason) {
+          thread = undefined;
+          app.log.error({ reason }, 'the event-ingest thread stopped: events are ingested on the event loop from now on');
+          // Its catch-up of the served version may not have finished: redo it here.
+          const served = watcher.current();
+          if (served && !closed.signal.aborted) catchUpOnSwitch(localUpdater(), served, app.log, closed.signal);
+        },
+      });
+    } catch (err) {
+      app.log.warn({ reason: (err as Error).message }, 'the event-ingest thread did not start: events are ingested on the event loop');
+    }
+  }
+  const ingest: EventIngest = {
+    config: eventConfig,
+    ingest: (events) => (thread ? thread.ingest(events) : localUpdater().ingest(watcher.current(), events)),
+  };
   const service = new RecService(store, watcher, {
     answerCacheSize: config.answerCacheSize,
     observeStore: (op, s, ok) => metrics.observeStore(op, s, ok),
@@ -211,7 +234,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   registerHealthRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerAdminRoutes(app, deps);
-  registerEventRoutes(app, { ...deps, updater });
+  registerEventRoutes(app, { ...deps, ingest });
 
   // Graceful shutdown: once closing, answers to in-flight requests close their connection, so
   // keep-alive clients cannot hold the server open after their last response.
@@ -231,7 +254,8 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   app.addHook('onClose', async () => {
     closed.abort();
     watcher.stop();
-    await ranker.close();
+    await thread?.close();
+    await local?.ranker.close();
   });
   await watcher.start();
   return app;

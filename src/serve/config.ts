@@ -46,6 +46,10 @@ export const ServeConfigSchema = Type.Object(
       default: 2,
       description: 'Worker threads per process that fold users in and rank the catalogue after events (with a model folder), so reads are not held up meanwhile; 0 does it on the event loop.',
     }),
+    eventIngest: Type.Union([Type.Literal('thread'), Type.Literal('event-loop')], {
+      default: 'thread',
+      description: 'Where POST /v1/events logs events and updates lists: on a thread of its own (thread), so that this work and its garbage collection never hold up reads on the event loop, or on the event loop itself (event-loop).',
+    }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
     eventSync: Type.Union([Type.Literal('commit'), Type.Literal('fsync')], {
       default: 'commit',
@@ -77,6 +81,7 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   trustProxy: 'RTREC_TRUST_PROXY',
   modelDir: 'RTREC_MODEL_DIR',
   foldThreads: 'RTREC_FOLD_THREADS',
+  eventIngest: 'RTREC_EVENT_INGEST',
   eventWeights: 'RTREC_EVENT_WEIGHTS',
   eventSync: 'RTREC_EVENT_SYNC',
   popularityHalfLifeHours: 'RTREC_POPULARITY_HALF_LIFE_HOURS',

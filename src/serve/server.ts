@@ -37,7 +37,7 @@ export async function startServer(config: Readonly<ServeConfig>, options: { logg
   });
   let app: RtrecApp;
   try {
-    app = await buildApp({ store, config, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
+    app = await buildApp({ store, config, ingestThread: { storeUrl: config.store }, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
     const log = app.log;
     tell = (level, reason) => log[level](reason);
     for (const { level, reason } of early.splice(0)) tell(level, reason);

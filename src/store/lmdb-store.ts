@@ -129,6 +129,10 @@ class LmdbBackend implements StoreBackend {
     return Promise.resolve();
   }
 
+  renewReadSnapshot(): void {
+    if (!this.#closed) this.#env.resetReadTxn();
+  }
+
   storeId(create: boolean): Promise<string | undefined> {
     this.#ensureOpen();
     this.#env.resetReadTxn();

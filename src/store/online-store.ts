@@ -174,6 +174,13 @@ export interface OnlineStore extends EventLog, ItemCounters {
   /** Resolves when the store answers; rejects with RTREC_ERR_STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   /**
+   * Makes this thread's next reads see every commit made so far, by other threads or processes
+   * too: LMDB reads keep one snapshot for a whole event-loop turn (a no-op where reads always see
+   * the latest, as on Redis). For a caller told of a write done elsewhere, e.g. on the event-ingest
+   * thread, that is about to answer a client who will read it back.
+   */
+  renewReadSnapshot(): void;
+  /**
    * The store's identity: a random id generated once (the first time `create` asks for it) and kept
    * in the store, so it names the store (its event log) whatever URL reaches it; copies of the
    * store's data (a copied LMDB folder, a restored Redis dump) keep it. Undefined when none was

@@ -45,6 +45,8 @@ export interface StoreBackend extends Omit<EventLog, 'appendEvents'>, ItemCounte
   readonly writesListsWithEvents: boolean;
   appendEvents(events: readonly NewEvent[], options?: BackendAppendOptions): Promise<AppendResult[]>;
   ping(): Promise<void>;
+  /** See OnlineStore.renewReadSnapshot; absent where reads always see the latest. */
+  renewReadSnapshot?(): void;
   /** See OnlineStore.storeId: `create` sets it atomically unless already set, and returns the one kept. */
   storeId(create: boolean): Promise<string | undefined>;
   close(): Promise<void>;

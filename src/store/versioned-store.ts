@@ -65,6 +65,10 @@ export class VersionedStore implements OnlineStore {
     return this.#backend.ping();
   }
 
+  renewReadSnapshot(): void {
+    this.#backend.renewReadSnapshot?.();
+  }
+
   storeId(options: { readonly create?: boolean } = {}): Promise<string | undefined> {
     return this.#backend.storeId(options.create === true);
   }

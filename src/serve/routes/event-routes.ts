@@ -9,9 +9,9 @@
 import { Type } from 'typebox';
 import { RecError } from '../../core/errors.js';
 import { checkEvent, MAX_EVENTS_PER_REQUEST, reusedIdConflict } from '../../events/event-validate.js';
-import type { OnlineUpdater } from '../../events/online-updater.js';
 import type { NewEvent } from '../../store/event-log.js';
 import type { RouteDeps, RtrecApp } from '../app-types.js';
+import type { EventIngest } from '../ingest/event-ingest.js';
 import { ERROR_RESPONSES, EmptyQuerySchema, ErrorSchema } from '../schemas.js';
 
 /** Rejections quoted in a 400's message. */
@@ -51,11 +51,11 @@ export const EventsAcceptedSchema = Type.Object({
 });
 
 export interface EventRouteDeps extends RouteDeps {
-  readonly updater: OnlineUpdater;
+  readonly ingest: EventIngest;
 }
 
 export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
-  const { updater, watcher } = deps;
+  const { ingest } = deps;
   // A single event as sent, before body validation: the app's ajv coerces types, which would turn a
   // numeric timestamp into a string (the union's first branch) or userId 42 into "42". checkEvent
   // judges the event as sent, as it does every event of a batch (typed Unknown there).
@@ -85,7 +85,7 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
     const valid: NewEvent[] = [];
     const validIndex: number[] = [];
     raw.forEach((r, index) => {
-      const check = checkEvent(r, updater.config, now);
+      const check = checkEvent(r, ingest.config, now);
       if (check.ok) {
         valid.push(check.event);
         validIndex.push(index);
@@ -97,7 +97,7 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       const reasons = results.slice(0, MAX_REASONS_SHOWN).map((r) => `events/${r.index}: ${r.reason ?? ''}`);
       throw new RecError('RTREC_ERR_EVENT_INVALID', `no valid event: ${reasons.join('; ')}${results.length > MAX_REASONS_SHOWN ? '; …' : ''}`);
     }
-    const outcome = await updater.ingest(watcher.current(), valid);
+    const outcome = await ingest.ingest(valid);
     let conflicts = 0;
     outcome.results.forEach((res, j) => {
       const index = validIndex[j];

@@ -41,7 +41,7 @@ export function testConfig(flags: Partial<ServeConfig> = {}): Readonly<ServeConf
  */
 export async function serveFixture(
   models: readonly TrainedModel[],
-  options: { url?: string; config?: Partial<ServeConfig>; storeOptions?: OpenStoreOptions; logger?: BuildAppOptions['logger']; models?: BuildAppOptions['models']; now?: BuildAppOptions['now'] } = {},
+  options: { url?: string; config?: Partial<ServeConfig>; storeOptions?: OpenStoreOptions; logger?: BuildAppOptions['logger']; models?: BuildAppOptions['models']; now?: BuildAppOptions['now']; ingestThread?: { entry?: URL | null } } = {},
 ): Promise<ServeFixture> {
   const temp = options.url ? undefined : await tempLmdbUrl();
   const url = options.url ?? temp!.url;
@@ -49,7 +49,7 @@ export async function serveFixture(
   for (const m of models) await publishModel(m, publisher, { topK: TOP_K, similarK: SIMILAR_K, progress: false });
   await publisher.close();
   const store = await openStore(url, options.storeOptions);
-  const app = await buildApp({ store, config: testConfig(options.config), logger: options.logger ?? false, ...(options.models ? { models: options.models } : {}), ...(options.now ? { now: options.now } : {}) });
+  const app = await buildApp({ store, config: testConfig(options.config), logger: options.logger ?? false, ...(options.models ? { models: options.models } : {}), ...(options.now ? { now: options.now } : {}), ...(options.ingestThread ? { ingestThread: { ...options.ingestThread, storeUrl: url } } : {}) });
   await untilReady(app);
   return {
     app,
