@@ -260,6 +260,30 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     expect(recent).toEqual(['e3', 'e4']);
   });
 
+  it('appends a batch of 250 events in order: a repeat 160 events later is a duplicate, cursors chain, counters add up', async () => {
+    const store = await open(await setup.freshUrl());
+    const n = 250;
+    // Event j is for user u(j % 3); event 180 repeats event 20's eventId.
+    const events = Array.from({ length: n }, (_, j) => ({ eventId: `big-${j === 180 ? 20 : j}`, userId: `u${j % 3}`, itemId: `item-${j % 7}`, type: 'view', ts: 10_000 + j }));
+    const adds = events.map((e) => ({ bucket: 'big', itemId: e.itemId, amount: 1 }));
+    const results = await store.appendEvents(events, { counters: { adds, keepMs: 60_000 } });
+    expect(results.map((r, j) => (r.duplicate ? j : -1)).filter((j) => j >= 0)).toEqual([180]);
+    expect(results[180].event).toEqual(results[20].event);
+    for (let j = 3; j < n; j++) {
+      if (j === 180 || j - 3 === 180) continue;
+      // Each user's cursors chain across the whole batch.
+      expect(results[j].userCursor?.before).toBe(results[j - 3].userCursor?.after);
+    }
+    const logged = await store.userEventsAfter('u2');
+    expect(logged.events.map((e) => e.eventId)).toEqual(events.filter((_, j) => j % 3 === 2 && j !== 180).map((e) => e.eventId));
+    const counts = new Map<string, number>();
+    events.forEach((e, j) => j !== 180 && counts.set(e.itemId, (counts.get(e.itemId) ?? 0) + 1));
+    expect(new Map((await store.topItemCounters('big', 10)).map((c) => [c.itemId, c.value]))).toEqual(counts);
+    const scanned: string[] = [];
+    for await (const e of store.scanEvents()) scanned.push(e.eventId);
+    expect(scanned).toEqual(events.filter((_, j) => j !== 180).map((e) => e.eventId));
+  });
+
   it('appends a batch as one step: counters only for newly logged events, user cursors that chain, lists written with it where supported', async () => {
     const url = await setup.freshUrl();
     const store = await open(url);
