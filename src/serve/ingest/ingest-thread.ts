@@ -2,10 +2,10 @@
  * @module The app's side of the event-ingest thread: POST /v1/events hands its valid events to a
  * worker thread (ingest-worker.ts) that logs them and updates the users' lists with its own store
  * connection, OnlineUpdater and fold-in threads, and answers once both are done, as the updater on the
- * event loop would. Reads stay on the event loop and no longer wait behind that work: with a trained
- * 50k-item model at 5,000 events/s, reads served by a process that ingested nothing had a p99 of
- * 17-26 ms against 161-295 ms for reads served by the ingesting process, in the same window
- * (BENCHMARKS.md, bench:realtime-batched).
+ * event loop would. Reads stay on the event loop and no longer wait behind that work or its garbage
+ * collection: with a trained 50k-item model at 5,000 events/s, read p99 was 19-36 ms against
+ * 146-223 ms with the same work on the event loop, in three interleaved pairs at the same CPU per
+ * event (BENCHMARKS.md, bench:realtime-batched).
  *
  * Read-your-writes: before an ingest resolves, this thread's store snapshot is renewed (LMDB keeps
  * one per event-loop turn) and, when the thread wrote into another version than the app serves, the
