@@ -56,10 +56,11 @@ port.on('message', (m: ToIngestThread) => {
     void close();
     return;
   }
-  void ingest(m.id, m);
+  void ingest(m);
 });
 
-async function ingest(id: number, m: Extract<ToIngestThread, { type: 'ingest' }>): Promise<void> {
+async function ingest(m: Extract<ToIngestThread, { type: 'ingest' }>): Promise<void> {
+  const { id } = m;
   try {
     // The app's watcher and this one re-read the active pointer on their own timers: when they
     // disagree, look again, so the lists written are those of the version the app reads from.
