@@ -29,14 +29,12 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 
 let store: OnlineStore;
 try {
-  // LMDB appends run on this thread: it is off the event loop already, and a further trip to an
-  // append thread and back cost more than it saved (MovieLens append p50 0.81-0.88 ms here against
-  // 1.10-1.36 ms through the append thread; 50k items at 5,000 events/s offered: 4,782-4,827 against
-  // 4,564-4,566 events/s completed; BENCHMARKS.md, bench:realtime-batched).
+  // LMDB appends run on a thread of their own here too, as in the app (see server.ts).
   store = await openStore(storeUrl, {
     connect: 'background',
     readTimeoutMs: config.storeTimeoutMs,
-    appendThread: false,
+    appendThread: true,
+    onAppendFallback: (reason) => log.warn({}, reason),
     onFlushError: (reason) => log.error({}, reason),
   });
 } catch (err) {
