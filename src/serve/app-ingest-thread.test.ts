@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -163,6 +163,27 @@ describe('POST /v1/events when the event-ingest thread cannot start or stops', (
     } finally {
       await fx.close();
     }
+  });
+
+  it('starts no thread without a model folder: events are logged on the event loop', async () => {
+    // A stand-in thread that leaves a mark when started.
+    const mark = join(scratch, 'started');
+    const marking = join(scratch, 'marking-worker.mjs');
+    await writeFile(marking, `import { writeFileSync } from 'node:fs';\nimport { parentPort } from 'node:worker_threads';\nwriteFileSync(${JSON.stringify(mark)}, '1');\nparentPort.postMessage({ type: 'ready' });\n`);
+    const fx = await serveFixture([als.model], { config: { apiKeys: [KEY] }, ingestThread: { entry: pathToFileURL(marking) } });
+    try {
+      const res = await helpers(() => fx).post({ userId: 'no-model-user', itemId: 'i2', type: 'click', eventId: 'no-model-1' });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toMatchObject({ accepted: 1, applied: false });
+      expect((await fx.store.userEventsAfter('no-model-user')).events.map((e) => e.eventId)).toEqual(['no-model-1']);
+      await expect(stat(mark)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await fx.close();
+    }
+    // The same stand-in does start when there is a model folder (so the check above can fail).
+    const withModel = await serveFixture([als.model], { config: { apiKeys: [KEY], modelDir: folder.dir }, ingestThread: { entry: pathToFileURL(marking) } });
+    await withModel.close();
+    expect((await stat(mark)).isFile()).toBe(true);
   });
 });
 

@@ -76,8 +76,9 @@ export interface BuildAppOptions {
   /**
    * With config.eventIngest 'thread': the store's URL, for the event-ingest thread to open its own
    * connection (ingest/ingest-thread.ts), and its compiled entry (default: beside the module; null:
-   * none). Without it, or when the thread cannot start, events are ingested on the event loop. The
-   * thread loads its model from config.modelDir: `models` applies on the event loop only.
+   * none). Without it, without a model folder (config.modelDir), or when the thread cannot start,
+   * events are ingested on the event loop. The thread loads its model from config.modelDir: `models`
+   * applies on the event loop only.
    */
   readonly ingestThread?: { readonly storeUrl: string; readonly entry?: URL | null };
 }
@@ -196,7 +197,9 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
       else app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'online store unreachable: answering from fallbacks');
     },
   });
-  if (config.eventIngest === 'thread' && options.ingestThread) {
+  // Without a model folder an event is only logged and counted (no fold-in, no list to rewrite):
+  // too little work to be worth an isolate and a store connection of its own in every process.
+  if (config.eventIngest === 'thread' && options.ingestThread && config.modelDir !== '') {
     try {
       thread = await startIngestThread({
         storeUrl: options.ingestThread.storeUrl,

@@ -48,7 +48,7 @@ export const ServeConfigSchema = Type.Object(
     }),
     eventIngest: Type.Union([Type.Literal('thread'), Type.Literal('event-loop')], {
       default: 'thread',
-      description: 'Where POST /v1/events logs events and updates lists: on a thread of its own (thread), so that this work and its garbage collection never hold up reads on the event loop, or on the event loop itself (event-loop).',
+      description: 'Where POST /v1/events logs events and updates lists: on a thread of its own (thread), so that this work and its garbage collection never hold up reads on the event loop, or on the event loop itself (event-loop). Without a model folder (modelDir) events are only logged and counted, on the event loop either way.',
     }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
     eventSync: Type.Union([Type.Literal('commit'), Type.Literal('fsync')], {
