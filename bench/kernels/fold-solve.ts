@@ -7,13 +7,18 @@
  * (item = ⌊numItems·u²⌋), as real catalogues are. Reported: the median over rounds of µs per solve,
  * and the ratio.
  *
+ * Also the Cholesky factorisation every solve ends with: the unrolled kernel (math/cholesky.ts) against
+ * the textbook one-row-at-a-time loop it replaced (math/reference.ts), interleaved the same way.
+ *
  * Options: --ranks 32,64 --entries 10,50,100,300 --items 50000 --users 500 --rounds 9 --no-write
  */
 import { parseArgs } from 'node:util';
 import { formatTable } from '../../src/cli/kit.js';
 import { createRng } from '../../src/core/rng.js';
+import { choleskyFactor } from '../../src/math/cholesky.js';
+import { choleskyFactorReference } from '../../src/math/reference.js';
 import { createSolveWorkspace, gramMatrix, solveImplicitRow, type SolveWorkspace } from '../../src/models/mf-solve.js';
-import { median, reportTable } from '../report.js';
+import { median, writeBenchmarkSection } from '../report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -84,13 +89,71 @@ const table = formatTable(
   ['rank', 'entries', 'JavaScript µs/solve', 'WebAssembly SIMD µs/solve', 'speed-up'],
   cases.map((c) => [c.rank, c.entries, c.jsUs.toFixed(1), c.wasmUs.toFixed(1), `${(c.jsUs / c.wasmUs).toFixed(2)}×`]),
 );
-await reportTable({
-  name: 'fold-solve',
-  title: 'Fold-in solve: Gram sums in JavaScript against WebAssembly SIMD (`npm run bench:fold-solve`)',
-  intro: [
-    `The exact implicit-ALS solve of one user (models/mf-solve.ts solveImplicitRow: gather the user's item factors, Gram sums, Cholesky), as every real-time event runs it on a fold thread, with the Gram sums in JavaScript or in WebAssembly SIMD (math/gram-f64.ts). `
-      + `${ITEMS.toLocaleString('en')} items of random factors, ${USERS} users per pass, items skewed to the popular head; the two paths alternate for ${ROUNDS} rounds in one process, medians shown.`,
-  ],
-  table,
-  write: !args['no-write'],
-});
+process.stdout.write(`${table}\n`);
+
+interface CholeskyCase {
+  readonly rank: number;
+  readonly textbookUs: number;
+  readonly unrolledUs: number;
+}
+
+/** µs per factorisation of a fresh copy of a rank×rank SPD matrix (as a solve factors a fresh A). */
+function measureCholesky(rank: number): CholeskyCase {
+  const rng = createRng(rank * 104_729);
+  const m = Float64Array.from({ length: rank * rank }, () => rng.normal());
+  const spd = new Float64Array(rank * rank);
+  for (let i = 0; i < rank; i++) {
+    for (let j = 0; j < rank; j++) {
+      let s = 0;
+      for (let p = 0; p < rank; p++) s += m[i * rank + p] * m[j * rank + p];
+      spd[i * rank + j] = s + (i === j ? rank : 0);
+    }
+  }
+  const a = new Float64Array(rank * rank);
+  const reps = Math.max(1000, Math.round(4e7 / rank ** 3));
+  const pass = (factor: (a: Float64Array, n: number) => boolean): number => {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) {
+      a.set(spd);
+      if (!factor(a, rank)) throw new Error('the benchmark matrix is not positive definite');
+    }
+    return ((performance.now() - t0) * 1000) / reps;
+  };
+  pass(choleskyFactorReference);
+  pass(choleskyFactor);
+  const textbook: number[] = [];
+  const unrolled: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    textbook.push(pass(choleskyFactorReference));
+    unrolled.push(pass(choleskyFactor));
+  }
+  return { rank, textbookUs: median(textbook), unrolledUs: median(unrolled) };
+}
+
+const choleskyCases = RANKS.map(measureCholesky);
+const choleskyTable = formatTable(
+  ['rank', 'textbook loop µs', 'four rows at a time µs', 'speed-up'],
+  choleskyCases.map((c) => [c.rank, c.textbookUs.toFixed(2), c.unrolledUs.toFixed(2), `${(c.textbookUs / c.unrolledUs).toFixed(2)}×`]),
+);
+process.stdout.write(`${choleskyTable}\n`);
+
+if (!args['no-write']) {
+  await writeBenchmarkSection(
+    'fold-solve',
+    'Fold-in solve: Gram sums in JavaScript against WebAssembly SIMD, and the Cholesky factorisation (`npm run bench:fold-solve`)',
+    [
+      `The exact implicit-ALS solve of one user (models/mf-solve.ts solveImplicitRow: gather the user's item factors, Gram sums, Cholesky), as every real-time event runs it on a fold thread, with the Gram sums in JavaScript or in WebAssembly SIMD (math/gram-f64.ts). `
+        + `${ITEMS.toLocaleString('en')} items of random factors, ${USERS} users per pass, items skewed to the popular head; the two paths alternate for ${ROUNDS} rounds in one process, medians shown.`,
+      '',
+      '```',
+      table,
+      '```',
+      '',
+      `The Cholesky factorisation that ends every solve (math/cholesky.ts, four rows below the diagonal at a time, bit for bit the same factor) against the textbook one-row-at-a-time loop (math/reference.ts), on a fresh copy of a random SPD matrix per factorisation, alternating for ${ROUNDS} rounds, medians shown.`,
+      '',
+      '```',
+      choleskyTable,
+      '```',
+    ].join('\n'),
+  );
+}

@@ -1,6 +1,6 @@
 /**
  * @module Slow, obviously-correct oracles for tests of the numeric kernels: dense Gaussian
- * elimination and brute-force least-squares objectives. Never used on a hot path.
+ * elimination, a textbook Cholesky factorisation and brute-force least-squares objectives. Never used on a hot path.
  */
 
 /**
@@ -48,4 +48,25 @@ export function quadraticObjective(a: ArrayLike<number>, n: number, b: ArrayLike
     q += 0.5 * x[i] * ax - b[i] * x[i];
   }
   return q;
+}
+
+/**
+ * Cholesky factorisation L·Lᵀ of the row-major n×n matrix `a` (lower triangle read, L written over it),
+ * one entry at a time: the textbook left-looking loop that math/cholesky.ts choleskyFactor unrolls.
+ * Returns false when `a` is not positive definite.
+ */
+export function choleskyFactorReference(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let p = 0; p < j; p++) d -= a[j * n + p] * a[j * n + p];
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    a[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let p = 0; p < j; p++) s -= a[i * n + p] * a[j * n + p];
+      a[i * n + j] = s * (1 / ljj);
+    }
+  }
+  return true;
 }
