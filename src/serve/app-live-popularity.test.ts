@@ -80,6 +80,23 @@ function liveScenario(name: string, url: () => Promise<string | undefined>): voi
       expect(faded.items.find((i) => i.itemId === last.itemId)?.score).toBeCloseTo(last.score, 3);
       expect(faded.items[0].itemId).toBe(top.itemId);
     });
+
+    it('reads the live counts once for the requests that arrive while they are read', async () => {
+      const reads = async () => {
+        const text = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
+        const m = /rtrec_store_read_duration_seconds_count\{operation="live-popularity",outcome="ok"\} (\d+)/.exec(text);
+        return m ? Number(m[1]) : 0;
+      };
+      await pause(AFTER_REFRESH_MS);
+      const before = await reads();
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, j) => fx.app.inject({ method: 'GET', url: j % 2 === 0 ? '/v1/popular?k=5' : `/v1/users/unknown-${j}/recommendations?k=5` })),
+      );
+      for (const a of answers) expect(a.statusCode).toBe(200);
+      const lists = answers.map((a) => JSON.stringify(a.json<Listed>().items));
+      expect(new Set(lists).size).toBe(1);
+      expect((await reads()) - before).toBe(1);
+    });
   });
 }
 

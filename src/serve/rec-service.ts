@@ -67,6 +67,8 @@ export class RecService {
   readonly #refreshMs: number;
   /** The blended popular list of one snapshot and when it was read (performance.now() ms). */
   #popular: { snap: VersionSnapshot; at: number; list: Ranked } | undefined;
+  /** The read of the live counts under way, if any: requests arriving meanwhile wait for it instead of reading again. */
+  #popularRefresh: { snap: VersionSnapshot; list: Promise<Ranked> } | undefined;
   /** Selections made from the popular list last served, by query (unknown users all get them). */
   #popularSelections: { list: Ranked; byQuery: Map<string, Selection> } | undefined;
 
@@ -117,22 +119,36 @@ export class RecService {
   /**
    * The popular list served for `snap`: published counts plus live counts, cached for `refreshMs`.
    * When the store cannot be read, the last blended list of this snapshot (else the published one).
+   * One read of the live counts at a time: on Redis it is a round trip, during which every unknown
+   * user's request would otherwise start its own read (and get a new list object, which also
+   * discards the selections made from the last one).
    */
-  async popularList(snap: VersionSnapshot): Promise<Ranked> {
-    if (!this.#live) return snap.popular;
+  popularList(snap: VersionSnapshot): Promise<Ranked> {
+    if (!this.#live) return Promise.resolve(snap.popular);
     const cached = this.#popular?.snap === snap ? this.#popular : undefined;
+    if (cached && performance.now() - cached.at < this.#refreshMs) return Promise.resolve(cached.list);
+    if (!this.#watcher.storeHealthy) return Promise.resolve(cached?.list ?? snap.popular);
+    if (this.#popularRefresh?.snap === snap) return this.#popularRefresh.list;
+    const refresh = { snap, list: this.#readPopular(snap, this.#live, cached?.list) };
+    this.#popularRefresh = refresh;
+    void refresh.list.finally(() => {
+      if (this.#popularRefresh === refresh) this.#popularRefresh = undefined;
+    });
+    return refresh.list;
+  }
+
+  /** Reads the live counts and blends them into `snap`'s published list; on failure, `fallback` (else the published list). */
+  async #readPopular(snap: VersionSnapshot, live: LivePopularity, fallback: Ranked | undefined): Promise<Ranked> {
     const t0 = performance.now();
-    if (cached && t0 - cached.at < this.#refreshMs) return cached.list;
-    if (!this.#watcher.storeHealthy) return cached?.list ?? snap.popular;
     try {
-      const list = blendPopular(snap.popular, await this.#live.top(LIVE_POPULAR_READ), snap.itemIndex, MIN_POPULAR_LENGTH);
+      const list = blendPopular(snap.popular, await live.top(LIVE_POPULAR_READ), snap.itemIndex, MIN_POPULAR_LENGTH);
       this.#observe('live-popularity', (performance.now() - t0) / 1000, true);
       this.#popular = { snap, at: t0, list };
       return list;
     } catch (err) {
       this.#observe('live-popularity', (performance.now() - t0) / 1000, false);
       this.#watcher.reportStoreError(err);
-      return cached?.list ?? snap.popular;
+      return fallback ?? snap.popular;
     }
   }
 
