@@ -35,6 +35,14 @@ describe('LMDB online store with the append thread (contract)', () => {
   });
 });
 
+const inlineFallbacks: string[] = [];
+describe('LMDB online store with the append thread and small appends inline (contract)', () => {
+  runOnlineStoreContract({ freshUrl: async () => `lmdb://${await freshDir()}` }, { appendThread: true, inlineAppendsUpTo: 2, onAppendFallback: (reason) => inlineFallbacks.push(reason) });
+  it('never fell back to the event loop', () => {
+    expect(inlineFallbacks).toEqual([]);
+  });
+});
+
 describe('LMDB append thread', () => {
   const view = (eventId: string, userId: string) => ({ eventId, userId, itemId: 'item-1', type: 'view', ts: 1_000 });
   const ranked = (items: number[], scores: number[]): Ranked => ({ items: Int32Array.from(items), scores: Float32Array.from(scores) });
@@ -78,6 +86,37 @@ describe('LMDB append thread', () => {
     const reopened = await openStore(`lmdb://${dir}`);
     expect((await reopened.userEvents('user-7')).length).toBe(20);
     await reopened.close();
+  });
+
+  it('runs small appends on the calling thread while the append thread holds none, the others on the thread', async () => {
+    const dir = await freshDir();
+    // Reports ready, then holds every append without answering (and answers the close request).
+    const holding = join(dir, 'holding-worker.mjs');
+    await writeFile(
+      holding,
+      "import { parentPort } from 'node:worker_threads';\n"
+        + "parentPort.on('message', (m) => { if (m.close) { parentPort.postMessage({ id: m.id, closed: true }); process.exit(0); } });\n"
+        + "parentPort.postMessage({ id: -1, ready: true });\n",
+    );
+    const told: string[] = [];
+    const store = await openStore(`lmdb://${join(dir, 's')}`, { appendThread: true, appendThreadEntry: pathToFileURL(holding), inlineAppendsUpTo: 3, onAppendFallback: (r) => told.push(r) });
+    const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 150))]);
+    try {
+      // Small, the thread idle: logged here.
+      expect((await store.appendEvents([view('s1', 'ann'), view('s2', 'ann'), view('s3', 'bob')])).map((r) => r.duplicate)).toEqual([false, false, false]);
+      // Larger: the thread takes it (and holds it).
+      const large = store.appendEvents([view('l1', 'cat'), view('l2', 'cat'), view('l3', 'cat'), view('l4', 'cat')]);
+      expect(await settled(large)).toBe(false);
+      // Small, but the thread holds an append: it queues there too.
+      const queued = store.appendEvents([view('s4', 'dan')]);
+      expect(await settled(queued)).toBe(false);
+      expect((await store.userEvents('ann')).map((e) => e.eventId)).toEqual(['s1', 's2']);
+      expect(await store.userEvents('cat')).toEqual([]);
+      expect(await store.userEvents('dan')).toEqual([]);
+      expect(told).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('appends on the event loop, with a reason, when the thread does not start or dies; an append it held fails as unknown', async () => {

@@ -54,6 +54,14 @@ export interface LmdbStoreOptions extends VersionedStoreOptions {
    * first append. Default false.
    */
   readonly appendThread?: boolean;
+  /**
+   * With `appendThread`: appends of at most this many events run on the calling thread instead when
+   * the append thread holds none. For a caller that is itself off the event loop (the event-ingest
+   * thread), a small append then skips the trip to the append thread and back; larger ones, and any
+   * arriving while the thread is busy, keep it, so that under load the next group is planned while
+   * the previous one commits. Default 0 (every append takes the thread).
+   */
+  readonly inlineAppendsUpTo?: number;
   /** The compiled append worker; default lmdb-append-worker.js beside this module (null: none, append inline). */
   readonly appendThreadEntry?: URL | null;
   /** Told why appends moved back to the event loop. */
@@ -89,6 +97,7 @@ class LmdbBackend implements StoreBackend {
   /** Answers appends on the event loop once visible (lmdb-visible-commit.ts). */
   #visible: VisibleCommits | undefined;
   readonly #onFlushError: ((reason: string) => void) | undefined;
+  readonly #inlineAppendsUpTo: number;
   #closed = false;
 
   constructor(dir: string, options: LmdbStoreOptions = {}) {
@@ -108,6 +117,7 @@ class LmdbBackend implements StoreBackend {
     this.#dbs = { events: this.#events, data: this.#data, control: this.#control };
     this.#visible = watchVisibleCommits(this.#env);
     this.#onFlushError = options.onFlushError;
+    this.#inlineAppendsUpTo = options.inlineAppendsUpTo ?? 0;
     const entry = options.appendThreadEntry === undefined ? resolveWorkerEntry('./lmdb-append-worker.js', import.meta.url) : options.appendThreadEntry;
     if (options.appendThread && entry) {
       // Started on the first append: a server that only reads never holds the thread.
@@ -312,8 +322,10 @@ class LmdbBackend implements StoreBackend {
       this.#startThread = undefined;
     }
     const thread = this.#thread;
-    if (thread && (await thread.ready) && thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
-    // The thread's transaction, on the event loop: concurrent appends share one commit (group
+    if (thread && (await thread.ready) && thread.usable && !(events.length <= this.#inlineAppendsUpTo && thread.inFlight === 0)) {
+      return unpackAppend(events, await thread.append(events, txn, fsync));
+    }
+    // The thread's transaction, on the calling thread: concurrent appends share one commit (group
     // commit), the event loop never waits for the disk, and the append is answered at commit
     // (visible to all processes, and kept when this process is killed: with overlappingSync the
     // flush runs behind the commit, and a restart on the same boot reopens at the last commit).
