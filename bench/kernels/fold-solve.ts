@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { formatTable } from '../../src/cli/kit.js';
 import { createRng } from '../../src/core/rng.js';
 import { choleskyFactor } from '../../src/math/cholesky.js';
-import { choleskyFactorReference } from '../../src/math/reference.js';
+import { choleskyFactorReference, randomSpdMatrix } from '../../src/math/reference.js';
 import { createSolveWorkspace, gramMatrix, solveImplicitRow, type SolveWorkspace } from '../../src/models/mf-solve.js';
 import { median, writeBenchmarkSection } from '../report.js';
 
@@ -99,16 +99,7 @@ interface CholeskyCase {
 
 /** µs per factorisation of a fresh copy of a rank×rank SPD matrix (as a solve factors a fresh A). */
 function measureCholesky(rank: number): CholeskyCase {
-  const rng = createRng(rank * 104_729);
-  const m = Float64Array.from({ length: rank * rank }, () => rng.normal());
-  const spd = new Float64Array(rank * rank);
-  for (let i = 0; i < rank; i++) {
-    for (let j = 0; j < rank; j++) {
-      let s = 0;
-      for (let p = 0; p < rank; p++) s += m[i * rank + p] * m[j * rank + p];
-      spd[i * rank + j] = s + (i === j ? rank : 0);
-    }
-  }
+  const spd = randomSpdMatrix(rank, createRng(rank * 104_729), rank);
   const a = new Float64Array(rank * rank);
   const reps = Math.max(1000, Math.round(4e7 / rank ** 3));
   const pass = (factor: (a: Float64Array, n: number) => boolean): number => {

@@ -1,20 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { createRng } from '../core/rng.js';
 import { choleskyFactor, choleskySolve } from './cholesky.js';
-import { choleskyFactorReference, solveDense } from './reference.js';
+import { choleskyFactorReference, randomSpdMatrix, solveDense } from './reference.js';
 
 function randomSpd(n: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  const m = Float64Array.from({ length: n * n }, () => rng.normal());
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < n; p++) s += m[i * n + p] * m[j * n + p];
-      a[i * n + j] = s + (i === j ? 0.5 : 0);
-    }
-  }
-  return a;
+  return randomSpdMatrix(n, createRng(seed), 0.5);
 }
 
 describe('cholesky', () => {

@@ -1,6 +1,7 @@
 /**
  * @module Slow, obviously-correct oracles for tests of the numeric kernels: dense Gaussian
- * elimination, a textbook Cholesky factorisation and brute-force least-squares objectives. Never used on a hot path.
+ * elimination, a textbook Cholesky factorisation, random SPD test matrices and brute-force least-squares
+ * objectives. Never used on a hot path.
  */
 
 /**
@@ -69,4 +70,21 @@ export function choleskyFactorReference(a: Float64Array, n: number): boolean {
     }
   }
   return true;
+}
+
+/**
+ * A random symmetric positive-definite n×n matrix (row-major), M·Mᵀ + ridge·I with M's entries drawn
+ * from `rng.normal()`: the test and benchmark input of the Cholesky kernels.
+ */
+export function randomSpdMatrix(n: number, rng: { normal(): number }, ridge: number): Float64Array {
+  const m = Float64Array.from({ length: n * n }, () => rng.normal());
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += m[i * n + p] * m[j * n + p];
+      a[i * n + j] = s + (i === j ? ridge : 0);
+    }
+  }
+  return a;
 }
