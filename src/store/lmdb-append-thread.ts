@@ -26,8 +26,6 @@ export interface AppendThread {
   readonly ready: Promise<boolean>;
   /** False once the thread failed, died or was closed. */
   readonly usable: boolean;
-  /** Appends sent to the thread and not answered yet. */
-  readonly inFlight: number;
   append(events: readonly NewEvent[], options: TxnAppendOptions, fsync: boolean): Promise<PackedAppend>;
   /** Waits for the appends in flight, then stops the thread (idempotent). */
   close(): Promise<void>;
@@ -57,8 +55,6 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
   const worker = new Worker(options.entry, { workerData: { path: options.path } });
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
-  /** Appends sent and not answered (waiting also holds a close request). */
-  let appends = 0;
   let usable = false;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -125,20 +121,11 @@ export function startAppendThread(options: AppendThreadOptions): AppendThread {
     get usable() {
       return usable;
     },
-    get inFlight() {
-      return appends;
-    },
     append(events, appendOptions, fsync) {
       if (!usable) return Promise.reject(new RecError('RTREC_ERR_STORE_UNAVAILABLE', 'the LMDB append thread is not running'));
       const id = nextId++;
-      appends++;
-      const done = () => appends--;
       return new Promise<PackedAppend>((resolve, reject) => {
-        track(id, {
-          resolve: (packed) => (done(), resolve(packed)),
-          reject: (err) => (done(), reject(err)),
-          close: () => (done(), reject(new Error('the LMDB append thread closed instead of appending'))),
-        });
+        track(id, { resolve, reject, close: () => reject(new Error('the LMDB append thread closed instead of appending')) });
         const request: AppendThreadRequest = { id, events, options: appendOptions, fsync };
         worker.postMessage(request);
       });

@@ -98,6 +98,10 @@ class LmdbBackend implements StoreBackend {
   #visible: VisibleCommits | undefined;
   readonly #onFlushError: ((reason: string) => void) | undefined;
   readonly #inlineAppendsUpTo: number;
+  /** Appends headed for the append thread and not answered yet (some may wait for inline ones first). */
+  #toThread = 0;
+  /** Settles once every inline append made so far is answered; undefined when none is in flight. */
+  #inlineTail: Promise<void> | undefined;
   #closed = false;
 
   constructor(dir: string, options: LmdbStoreOptions = {}) {
@@ -322,15 +326,38 @@ class LmdbBackend implements StoreBackend {
       this.#startThread = undefined;
     }
     const thread = this.#thread;
-    if (thread && (await thread.ready) && thread.usable && !(events.length <= this.#inlineAppendsUpTo && thread.inFlight === 0)) {
-      return unpackAppend(events, await thread.append(events, txn, fsync));
+    if (thread && (await thread.ready) && thread.usable && !(events.length <= this.#inlineAppendsUpTo && this.#toThread === 0)) {
+      // Appends commit in the order they were made: one for the thread first lets the inline ones
+      // made before it finish (none starts meanwhile, as #toThread > 0), then queues on the thread
+      // (or runs here after all, should the thread have stopped meanwhile).
+      this.#toThread++;
+      try {
+        while (this.#inlineTail) await this.#inlineTail;
+        if (thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
+      } finally {
+        this.#toThread--;
+      }
     }
     // The thread's transaction, on the calling thread: concurrent appends share one commit (group
     // commit), the event loop never waits for the disk, and the append is answered at commit
     // (visible to all processes, and kept when this process is killed: with overlappingSync the
     // flush runs behind the commit, and a restart on the same boot reopens at the last commit).
     const { answered } = runAppend(this.#dbs, events, txn, { fsync, visible: this.#visible, onFlushError: this.#onFlushError });
+    if (thread?.usable) this.#trackInline(answered);
     return unpackAppend(events, await answered);
+  }
+
+  /** Extends #inlineTail with an inline append's answer (settled either way). */
+  #trackInline(answered: Promise<unknown>): void {
+    const settled = answered.then(
+      () => undefined,
+      () => undefined,
+    );
+    const tail = Promise.all([this.#inlineTail, settled]).then(() => undefined);
+    this.#inlineTail = tail;
+    void tail.then(() => {
+      if (this.#inlineTail === tail) this.#inlineTail = undefined;
+    });
   }
 
   userEvents(userId: string): Promise<StoredEvent[]> {
