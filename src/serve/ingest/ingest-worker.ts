@@ -20,8 +20,8 @@ import type { FromIngestThread, IngestWorkerData, ToIngestThread } from './inges
 /**
  * LMDB appends of at most this many events run on this thread when the append thread holds none. At
  * moderate rates a group is an event or two, which then commits without the trip to the append thread
- * and back (MovieLens mixed load: an event POST's p50 about 15% lower against the reads' p50 of the
- * same run, in 8 of 8 runs). Larger groups keep the append thread, which commits one group while this
+ * and back (MovieLens mixed load: an event POST's p50 about 17% lower against the reads' p50 of the
+ * same run, in 16 of 16 runs). Larger groups keep the append thread, which commits one group while this
  * thread plans the next: with 32 here, posts of 20 events on a 50k-item catalogue completed ~7% fewer
  * events/s (BENCHMARKS.md, real-time section).
  */
