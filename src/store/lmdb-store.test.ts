@@ -119,6 +119,19 @@ describe('LMDB append thread', () => {
     }
   });
 
+  it('logs every append, in call order, when small ones run beside the thread and the store closes with some in flight', async () => {
+    const dir = await freshDir();
+    const store = await openStore(`lmdb://${dir}`, { appendThread: true, inlineAppendsUpTo: 1 });
+    // Alternating sizes: single events run here while the thread is idle, the others take it.
+    const appends = Array.from({ length: 20 }, (_, j) => store.appendEvents(Array.from({ length: j % 2 === 0 ? 1 : 49 }, (_, k) => view(`e${j}-${k}`, k === 0 ? 'first' : `user-${k}`))));
+    await store.close();
+    expect((await Promise.all(appends)).flat().filter((r) => !r.duplicate)).toHaveLength(500);
+    const reopened = await openStore(`lmdb://${dir}`);
+    expect((await reopened.userEvents('first')).map((e) => e.eventId)).toEqual(Array.from({ length: 20 }, (_, j) => `e${j}-0`));
+    expect((await reopened.userEvents('user-7')).length).toBe(10);
+    await reopened.close();
+  });
+
   it('appends on the event loop, with a reason, when the thread does not start or dies; an append it held fails as unknown', async () => {
     const dir = await freshDir();
     const broken = join(dir, 'broken-worker.mjs');

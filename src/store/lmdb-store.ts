@@ -167,8 +167,9 @@ class LmdbBackend implements StoreBackend {
     if (this.#closed) return;
     this.#closed = true;
     this.#startThread = undefined;
-    // Appends in flight on the thread commit before the environment closes.
+    // Appends in flight on the thread, and those made here beside it, commit before the environment closes.
     await this.#thread?.close();
+    while (this.#inlineTail) await this.#inlineTail;
     await this.#env.close();
   }
 
