@@ -167,9 +167,12 @@ class LmdbBackend implements StoreBackend {
     if (this.#closed) return;
     this.#closed = true;
     this.#startThread = undefined;
-    // Appends in flight on the thread, and those made here beside it, commit before the environment closes.
+    // Appends in flight commit before the environment closes: those made here beside the thread first
+    // (appends for the thread wait for them, then queue there ahead of the close), then the thread's,
+    // then any that ran here after all because the thread stopped.
+    await this.#inlineAppendsDone();
     await this.#thread?.close();
-    while (this.#inlineTail) await this.#inlineTail;
+    await this.#inlineAppendsDone();
     await this.#env.close();
   }
 
@@ -333,7 +336,7 @@ class LmdbBackend implements StoreBackend {
       // (or runs here after all, should the thread have stopped meanwhile).
       this.#toThread++;
       try {
-        while (this.#inlineTail) await this.#inlineTail;
+        await this.#inlineAppendsDone();
         if (thread.usable) return unpackAppend(events, await thread.append(events, txn, fsync));
       } finally {
         this.#toThread--;
@@ -344,8 +347,13 @@ class LmdbBackend implements StoreBackend {
     // (visible to all processes, and kept when this process is killed: with overlappingSync the
     // flush runs behind the commit, and a restart on the same boot reopens at the last commit).
     const { answered } = runAppend(this.#dbs, events, txn, { fsync, visible: this.#visible, onFlushError: this.#onFlushError });
-    if (thread?.usable) this.#trackInline(answered);
+    if (thread) this.#trackInline(answered);
     return unpackAppend(events, await answered);
+  }
+
+  /** Resolves once no inline append is in flight (including ones made while waiting). */
+  async #inlineAppendsDone(): Promise<void> {
+    while (this.#inlineTail) await this.#inlineTail;
   }
 
   /** Extends #inlineTail with an inline append's answer (settled either way). */
