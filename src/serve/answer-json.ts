@@ -24,15 +24,21 @@ const RENDERED = new WeakMap<Selection, string>();
 function itemsJson(snap: VersionSnapshot, sel: Selection): string {
   let text = RENDERED.get(sel);
   if (text !== undefined) return text;
-  const out = ['['];
+  const out: string[] = [];
+  pushItems(out, snap, sel);
+  text = out.join('');
+  RENDERED.set(sel, text);
+  return text;
+}
+
+/** Appends the parts of a selection's items array to `out`. */
+function pushItems(out: string[], snap: VersionSnapshot, sel: Selection): void {
+  out.push('[');
   for (let j = 0; j < sel.idx.length; j++) {
     const i = sel.idx[j];
     out.push(j > 0 ? ',' : '', snap.itemOpen(i), numberJson(sel.scores[j]), RANKS[j] ?? `,"rank":${j + 1}`, snap.itemClose(i));
   }
   out.push(']');
-  text = out.join('');
-  RENDERED.set(sel, text);
-  return text;
 }
 
 /**
@@ -43,8 +49,13 @@ function numberJson(x: number): string {
   return Number.isFinite(x) ? float32Text(x) : 'null';
 }
 
+/** `{"userId":…,"modelVersion":…,"source":…,"items":` as parts. */
+function userRecsHead(snap: VersionSnapshot, userId: string, source: string): string[] {
+  return ['{"userId":', JSON.stringify(userId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
+}
+
 export function userRecsJson(snap: VersionSnapshot, userId: string, source: string, sel: Selection): string {
-  const out = ['{"userId":', JSON.stringify(userId), ',"modelVersion":', String(snap.version), ',"source":"', source, '","items":'];
+  const out = userRecsHead(snap, userId, source);
   out.push(itemsJson(snap, sel));
   out.push('}');
   return out.join('');
@@ -71,7 +82,14 @@ export function userRecsAnswer(snap: VersionSnapshot, userId: string, source: st
   }
   let answer = USER_ANSWERS.get(sel);
   if (answer === undefined) {
-    const text = userRecsJson(snap, userId, source, sel);
+    // Joined in one go, without keeping the items' text apart as itemsJson does: only this answer is
+    // reused, and it lives as long as its answer-cache entry, so a second copy of the items was
+    // copied by every scavenge too. Measured read-only at 2,000 req/s (20,000 users): 5.5 → 2.2 MB
+    // surviving each scavenge, pause p50 about 23 → 10 ms.
+    const out = userRecsHead(snap, userId, source);
+    pushItems(out, snap, sel);
+    out.push('}');
+    const text = out.join('');
     USER_ANSWERS.set(sel, (answer = { text, bytes: Buffer.byteLength(text) }));
   }
   return answer;
