@@ -14,6 +14,7 @@
  * entry (tests run from sources) also means inline: slower, never different; so does a call too small
  * to pay for the trip to a worker.
  */
+import { pairedCopy } from '../core/paired-arrays.js';
 import { createWorkerPool, resolveWorkerEntry, type TaskExecutor } from '../math/worker-pool.js';
 import type { HyperParameters, ModelState, ModelType, Ranked, Recommender } from '../models/recommender.js';
 import { rankInteractions, type TrainedModel } from '../models/trained-model.js';
@@ -272,7 +273,9 @@ function unpackResults(results: readonly FoldResult[]): Ranked[] {
   for (const res of results) {
     for (let r = 0; r < res.lengths.length; r++) {
       const from = r * res.k;
-      lists.push({ items: res.items.slice(from, from + res.lengths[r]), scores: res.scores.slice(from, from + res.lengths[r]) });
+      // Copied out of the shared result, into one buffer per list: the list may be kept (fold cache).
+      const { ints: items, floats: scores } = pairedCopy(res.items.subarray(from, from + res.lengths[r]), res.scores.subarray(from, from + res.lengths[r]));
+      lists.push({ items, scores });
     }
   }
   return lists;

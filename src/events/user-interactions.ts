@@ -19,6 +19,7 @@
  * (`foldEvents(userInteractions(base, a), b)` equals `userInteractions(base, a ++ b)`), so the
  * online update keeps each user's result and folds in only what was logged since.
  */
+import { pairedArrays, pairedCopy } from '../core/paired-arrays.js';
 import type { StoredEvent } from '../store/event-log.js';
 import { RATING_TYPE, eventStrength, isDislike, type EventConfig } from './event-config.js';
 
@@ -119,8 +120,7 @@ function mergeChanges(prev: UserInteractions, changed: ReadonlyMap<number, numbe
     const has = changed.get(i) !== null;
     size += (has ? 1 : 0) - (had ? 1 : 0);
   }
-  const items = new Int32Array(size);
-  const values = new Float32Array(size);
+  const { ints: items, floats: values } = pairedArrays(size);
   let o = 0;
   let p = 0;
   for (const i of keys) {
@@ -144,13 +144,14 @@ function mergeChanges(prev: UserInteractions, changed: ReadonlyMap<number, numbe
 
 /** A training row as interactions: copied, and sorted by item (a later duplicate wins) if it is not ascending. */
 function ascendingRow(base: BaseRow): UserInteractions {
-  const items = Int32Array.from(base.items);
-  const values = Float32Array.from(base.values);
+  const { ints: items, floats: values } = pairedCopy(base.items, base.values);
   if (isAscending(items)) return { items, values, exclude: NOTHING.exclude };
   const value = new Map<number, number>();
   for (let j = 0; j < items.length; j++) value.set(items[j], values[j]);
-  const sorted = Int32Array.from(value.keys()).sort();
-  return { items: sorted, values: Float32Array.from(sorted, (i) => value.get(i)!), exclude: NOTHING.exclude };
+  const sorted = pairedArrays(value.size);
+  sorted.ints.set(Array.from(value.keys()).sort((a, b) => a - b));
+  for (let j = 0; j < sorted.ints.length; j++) sorted.floats[j] = value.get(sorted.ints[j])!;
+  return { items: sorted.ints, values: sorted.floats, exclude: NOTHING.exclude };
 }
 
 /** Position of `x` in ascending `a`, or -1. */
