@@ -3,9 +3,9 @@
  * shape of a ranked list (item indices and scores) and of a user's interactions (item indices and
  * values). Lists and interactions kept per user (the fold cache, the answer cache) outlive young-
  * generation collections; each ArrayBuffer is a heap object of its own plus an external backing
- * store the collector tracks, so one buffer per pair instead of two halves that bookkeeping. The
- * layout is also encodeRanked's (rec-codec.ts), whose fast paths compare and copy such a pair as
- * one block.
+ * store the collector tracks, so one buffer per pair instead of two halves that bookkeeping. It is
+ * also the layout decodeRanked gives a list read from a store (rec-codec.ts), which `encodes`
+ * compares with stored bytes as one block.
  */
 
 export interface PairedArrays {
