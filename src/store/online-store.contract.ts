@@ -381,6 +381,23 @@ export function runOnlineStoreContract(setup: ContractSetup, openOptions: OpenSt
     await expectCode(store.putUserRecsIfCurrent(99, [{ subjectId: 'cur', ranked: ranked([1], [1]), cursor: newer }]), 'RTREC_ERR_STORE_VERSION_NOT_FOUND');
   });
 
+  it('writes a batch of 100 user lists when current, refusing exactly the stale ones wherever they fall', async () => {
+    const store = await open(await setup.freshUrl());
+    const v = await publish(store, 1);
+    const users = Array.from({ length: 100 }, (_, j) => `batch-${j}`);
+    // Users with a list from a later log position, spread over the whole batch (stores may split it).
+    const later = [0, 31, 32, 33, 63, 64, 97, 99].map((j) => users[j]);
+    const appended = await store.appendEvents(later.map((userId, j) => ({ eventId: `later-${j}`, userId, itemId: 'item-1', type: 'view', ts: 1 })));
+    const kept = ranked([2], [9]);
+    expect(await store.putUserRecsIfCurrent(v, later.map((subjectId, j) => ({ subjectId, ranked: kept, cursor: appended[j].userCursor!.after })))).toEqual(new Set());
+    const refused = await store.putUserRecsIfCurrent(
+      v,
+      users.map((subjectId, j) => ({ subjectId, ranked: ranked([j % 5], [j]), cursor: NO_EVENTS_CURSOR })),
+    );
+    expect(refused).toEqual(new Set(later));
+    for (const [j, u] of users.entries()) expect(await store.getUserRecs(v, u)).toEqual(later.includes(u) ? kept : ranked([j % 5], [j]));
+  });
+
   it('overwrites one user list of a ready version in place, visible to other readers, and only there', async () => {
     const url = await setup.freshUrl();
     const store = await open(url);
