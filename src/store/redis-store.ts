@@ -113,8 +113,8 @@ return 'ok'`;
  * Most events one append script logs, and most lists one list-writing script writes. Redis serves no
  * one else while a script runs, and one script per group (up to 1,000 events) held every read behind
  * it: at 5,000 events/s on the 50k-item catalogue (bench:realtime-batched, a slow window) SLOWLOG had
- * append scripts of up to 84–118 ms and list writes up to 50–72 ms, and the server answered only
- * 75–90% of its reads within 25 ms. With scripts this size: at most 22 and 13 ms, and 94–98% of
+ * append scripts of up to 85–118 ms and list writes up to 48–71 ms, and the server answered only
+ * 75–90% of its reads within 25 ms. With scripts this size: at most 22 and 14 ms, and 94–98% of
  * reads within 25 ms, for about 2% more CPU per event. Redis reads a client's pipeline about 16 KB
  * (one script) at a time and serves its other clients in between.
  */
