@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   RTREC_ERR_STORE_VERIFY_FAILED: { status: 500, description: 'A freshly written version did not read back as written (counts or sample checksum differ); it was discarded.' },
   RTREC_ERR_STORE_CORRUPT: { status: 500, description: 'A value in the online store cannot be decoded.' },
   RTREC_ERR_EVENT_INGEST_FAILED: { status: 503, description: 'The thread logging events stopped while handling the request: its events may or may not be logged. Retry with the same eventIds (a retry of a logged event is answered as a duplicate and applied once).' },
+  RTREC_ERR_EVENT_OVERLOADED: { status: 503, description: 'The server already holds as many events in flight as it is configured to (RTREC_MAX_EVENTS_IN_FLIGHT); none of this request was logged. Retry after the time in retry-after, or on another instance.' },
   RTREC_ERR_EVENT_INVALID: { status: 400, description: 'No event of a POST /v1/events request was valid (each reason is in the message), or the body is not one event or { events: [...] } with 1-1000 events.' },
   RTREC_ERR_HTTP_VALIDATION: { status: 400, description: 'A request parameter, query string or body field is missing, unknown, malformed or out of range.' },
   RTREC_ERR_HTTP_MALFORMED_BODY: { status: 400, description: 'The request body is not valid JSON.' },

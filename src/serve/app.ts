@@ -237,7 +237,7 @@ export async function buildApp(options: BuildAppOptions): Promise<RtrecApp> {
   registerHealthRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerAdminRoutes(app, deps);
-  registerEventRoutes(app, { ...deps, ingest });
+  registerEventRoutes(app, { ...deps, ingest, maxEventsInFlight: config.maxEventsInFlight });
 
   // Graceful shutdown: once closing, answers to in-flight requests close their connection, so
   // keep-alive clients cannot hold the server open after their last response.

@@ -50,6 +50,12 @@ export const ServeConfigSchema = Type.Object(
       default: 'thread',
       description: 'Where POST /v1/events logs events and updates lists: on a thread of its own (thread), so that this work and its garbage collection never hold up reads on the event loop, or on the event loop itself (event-loop). Without a model folder (modelDir) events are only logged and counted, on the event loop either way.',
     }),
+    maxEventsInFlight: Type.Integer({
+      minimum: 0,
+      default: 50_000,
+      description:
+        'Events one process holds at once between receiving a POST /v1/events and answering it. A post that would go beyond is refused with 503 RTREC_ERR_EVENT_OVERLOADED and retry-after: 1, so an overloaded server sheds load instead of queueing without bound (0: no bound). A post always fits when none is in flight.',
+    }),
     eventWeights: Type.String({ default: '', description: 'Event type weights over the defaults, e.g. "view=1,click=2,purchase=5,dislike=-5" (negative = dislike).' }),
     eventSync: Type.Union([Type.Literal('commit'), Type.Literal('fsync')], {
       default: 'commit',
@@ -82,6 +88,7 @@ export const CONFIG_ENV: Readonly<Record<ServeConfigKey, string>> = {
   modelDir: 'RTREC_MODEL_DIR',
   foldThreads: 'RTREC_FOLD_THREADS',
   eventIngest: 'RTREC_EVENT_INGEST',
+  maxEventsInFlight: 'RTREC_MAX_EVENTS_IN_FLIGHT',
   eventWeights: 'RTREC_EVENT_WEIGHTS',
   eventSync: 'RTREC_EVENT_SYNC',
   popularityHalfLifeHours: 'RTREC_POPULARITY_HALF_LIFE_HOURS',

@@ -9,6 +9,7 @@
 import { Type } from 'typebox';
 import { RecError } from '../../core/errors.js';
 import { checkEvent, MAX_EVENTS_PER_REQUEST, reusedIdConflict } from '../../events/event-validate.js';
+import type { IngestOutcome } from '../../events/online-updater.js';
 import type { NewEvent } from '../../store/event-log.js';
 import type { RouteDeps, RtrecApp } from '../app-types.js';
 import type { EventIngest } from '../ingest/event-ingest.js';
@@ -52,10 +53,20 @@ export const EventsAcceptedSchema = Type.Object({
 
 export interface EventRouteDeps extends RouteDeps {
   readonly ingest: EventIngest;
+  /** Events this process may hold between receiving a post and answering it; 0: no bound. */
+  readonly maxEventsInFlight: number;
 }
 
+/** What an overloaded server asks clients to wait before retrying, in seconds. */
+const OVERLOADED_RETRY_AFTER_S = 1;
+
 export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
-  const { ingest } = deps;
+  const { ingest, maxEventsInFlight } = deps;
+  // Valid events handed to the ingest and not yet answered. Beyond the bound a post is refused whole
+  // (nothing logged): when ingest falls behind, posts would otherwise queue without limit, holding
+  // their events in memory and, with them, the garbage collector's work on the event loop that
+  // answers reads. A post always fits when none is in flight, whatever the bound.
+  let eventsInFlight = 0;
   // A single event as sent, before body validation: the app's ajv coerces types, which would turn a
   // numeric timestamp into a string (the union's first branch) or userId 42 into "42". checkEvent
   // judges the event as sent, as it does every event of a batch (typed Unknown there).
@@ -97,7 +108,23 @@ export function registerEventRoutes(app: RtrecApp, deps: EventRouteDeps): void {
       const reasons = results.slice(0, MAX_REASONS_SHOWN).map((r) => `events/${r.index}: ${r.reason ?? ''}`);
       throw new RecError('RTREC_ERR_EVENT_INVALID', `no valid event: ${reasons.join('; ')}${results.length > MAX_REASONS_SHOWN ? '; …' : ''}`);
     }
-    const outcome = await ingest.ingest(valid);
+    if (maxEventsInFlight > 0 && eventsInFlight > 0 && eventsInFlight + valid.length > maxEventsInFlight) {
+      // Answered here, not thrown: the error handler logs every 5xx with its stack at error level,
+      // which is the wrong weight for shedding load, and hides its message, which names nothing secret.
+      req.log.warn({ eventsInFlight, events: valid.length, maxEventsInFlight }, 'events refused: too many in flight');
+      void reply.code(503).header('retry-after', OVERLOADED_RETRY_AFTER_S);
+      return {
+        code: 'RTREC_ERR_EVENT_OVERLOADED',
+        message: `${eventsInFlight} events are in flight on this server and ${valid.length} more would exceed its bound of ${maxEventsInFlight} (RTREC_MAX_EVENTS_IN_FLIGHT); nothing was logged: retry in ${OVERLOADED_RETRY_AFTER_S} s`,
+      };
+    }
+    eventsInFlight += valid.length;
+    let outcome: IngestOutcome;
+    try {
+      outcome = await ingest.ingest(valid);
+    } finally {
+      eventsInFlight -= valid.length;
+    }
     let conflicts = 0;
     outcome.results.forEach((res, j) => {
       const index = validIndex[j];
