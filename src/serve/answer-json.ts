@@ -11,24 +11,19 @@ import type { Selection } from './rec-service.js';
 /** `,"rank":1` … `,"rank":100` (answers hold at most 100 items). */
 const RANKS = Array.from({ length: 100 }, (_, j) => `,"rank":${j + 1}`);
 
-/** Rendered items by Selection; a Selection belongs to one snapshot, so its text never changes. */
-const RENDERED = new WeakMap<Selection, string>();
-
 /**
  * The JSON text of a selection's items, `[{"itemId":…,"score":…,"rank":1,…metadata}, …]`, rendered
- * once per Selection object: rec-service.ts hands out the same Selection again while the list and
- * query are unchanged, and rendering is the costliest step of a cheap request. Parts are joined once:
- * `+=` builds a rope that must be flattened again when written to the socket, which cost more than
+ * once per Selection object and kept with it (a Selection belongs to one snapshot, so its text never
+ * changes): rec-service.ts hands out the same Selection again while the list and query are
+ * unchanged, and rendering is the costliest step of a cheap request. Parts are joined once: `+=`
+ * builds a rope that must be flattened again when written to the socket, which cost more than
  * building the parts.
  */
 function itemsJson(snap: VersionSnapshot, sel: Selection): string {
-  let text = RENDERED.get(sel);
-  if (text !== undefined) return text;
+  if (sel.itemsJson !== undefined) return sel.itemsJson;
   const out: string[] = [];
   pushItems(out, snap, sel);
-  text = out.join('');
-  RENDERED.set(sel, text);
-  return text;
+  return (sel.itemsJson = out.join(''));
 }
 
 /** Appends the parts of a selection's items array to `out`. */
@@ -67,20 +62,18 @@ export interface RenderedAnswer {
   readonly bytes: number;
 }
 
-/** Personalised answers by Selection: a user's own selection is only ever answered to that user. */
-const USER_ANSWERS = new WeakMap<Selection, RenderedAnswer>();
-
 /**
  * userRecsJson, kept with a personalised Selection (reused while the user's list is unchanged, see
- * rec-service.ts), so a repeated request costs neither the join nor the length count. The popular
- * list is shared by every unknown user, so those answers are joined each time (the items are not).
+ * rec-service.ts; a user's own selection is only ever answered to that user), so a repeated request
+ * costs neither the join nor the length count. The popular list is shared by every unknown user, so
+ * those answers are joined each time (the items are not).
  */
 export function userRecsAnswer(snap: VersionSnapshot, userId: string, source: string, sel: Selection): RenderedAnswer {
   if (source === 'popular') {
     const text = userRecsJson(snap, userId, source, sel);
     return { text, bytes: Buffer.byteLength(text) };
   }
-  let answer = USER_ANSWERS.get(sel);
+  let answer = sel.answer;
   if (answer === undefined) {
     // Joined in one go, without keeping the items' text apart as itemsJson does: only this answer is
     // reused, and it lives as long as its answer-cache entry, so a second copy of the items was
@@ -90,7 +83,7 @@ export function userRecsAnswer(snap: VersionSnapshot, userId: string, source: st
     pushItems(out, snap, sel);
     out.push('}');
     const text = out.join('');
-    USER_ANSWERS.set(sel, (answer = { text, bytes: Buffer.byteLength(text) }));
+    sel.answer = answer = { text, bytes: Buffer.byteLength(text) };
   }
   return answer;
 }

@@ -52,7 +52,7 @@ describe('RecentAnswers', () => {
     const recent = new RecentAnswers(8);
     const first = recent.remember(1, 'u', 'alice', list(1));
     first.query = '10';
-    first.selection = { idx: [1], scores: [0.1] };
+    first.selection = { idx: [1], scores: [0.1], itemsJson: undefined, answer: undefined };
     // A new read decodes new arrays with the same content: the entry (and its selection) is kept.
     expect(recent.remember(1, 'u', 'alice', list(1))).toBe(first);
     const changed = recent.remember(1, 'u', 'alice', list(2));
