@@ -2,8 +2,9 @@
 # The rtrec container image: one image runs `rtrec serve` (the default command), `rtrec train`,
 # `rtrec publish` and `rtrec versions`. Stages:
 #   build    compiles the TypeScript (all dependencies, dev ones included)
-#   deps     production dependencies only (npm ci --omit=dev); lmdb and msgpackr-extract install
-#            their prebuilt binaries, so no compiler is needed
+#   deps     production dependencies only (npm ci --omit=dev), with LMDB built from source with
+#            rtrec's multi-process fix (scripts/build-lmdb.mjs; needs g++, make and python3 here
+#            only); msgpackr-extract installs its prebuilt binary
 #   runtime  the default target: Node 20 slim, non-root user 10001, dist/ + bin/ + docs/
 #   spark    optional (`--target spark`): runtime plus Java 17 and the PySpark venv, for
 #            `rtrec train --engine spark` (local[*] or --spark-master k8s://…)
@@ -17,14 +18,20 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The postinstall script runs here too; this stage only compiles TypeScript, so it keeps the prebuilt LMDB.
+COPY scripts/build-lmdb.mjs ./scripts/
+RUN RTREC_SKIP_LMDB_BUILD=1 npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends g++ make python3 \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+COPY scripts/build-lmdb.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime

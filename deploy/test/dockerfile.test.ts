@@ -67,6 +67,18 @@ describe('Dockerfile', () => {
     for (const s of finalChain) for (const i of s.instructions) if (i.keyword === 'RUN') expect(i.args).not.toMatch(/npm (ci|install)(?!.*--omit=dev)/);
   });
 
+  it("builds the image's LMDB with the multi-process fix: the script and a tool chain are there before npm ci", () => {
+    const deps = stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)))!;
+    const at = (test: (i: (typeof deps.instructions)[number]) => boolean): number => deps.instructions.findIndex(test);
+    const install = at((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args));
+    const script = at((i) => i.keyword === 'COPY' && i.args.includes('scripts/build-lmdb.mjs'));
+    const tools = at((i) => i.keyword === 'RUN' && /apt-get install\b.*\bg\+\+/.test(i.args) && /\bmake\b/.test(i.args) && /\bpython3\b/.test(i.args));
+    expect(script).toBeGreaterThanOrEqual(0);
+    expect(tools).toBeGreaterThanOrEqual(0);
+    expect(Math.max(script, tools)).toBeLessThan(install);
+    expect(deps.instructions[install].args).not.toMatch(/RTREC_SKIP_LMDB_BUILD/);
+  });
+
   it('copies what the CLI needs next to each other under /app', () => {
     expect(effective(stages, final, 'WORKDIR')).toBe('/app');
     const copied = finalChain.flatMap((s) => s.instructions).filter((i) => i.keyword === 'COPY').map((i) => i.args.split(' ').at(-1));

@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { redactUrl } from '../core/redact-url.js';
+import { unfixedLmdbWarning } from '../store/lmdb-binary.js';
 import { openStore } from '../store/open-store.js';
 import { buildApp, REDACTED_PATHS } from './app.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
@@ -35,6 +36,8 @@ export async function startServer(config: Readonly<ServeConfig>, options: { logg
     onAppendFallback: (reason) => tell('warn', reason),
     onFlushError: (reason) => tell('error', reason),
   });
+  const unfixed = unfixedLmdbWarning(config.store);
+  if (unfixed) tell('warn', unfixed);
   let app: RtrecApp;
   try {
     app = await buildApp({ store, config, ingestThread: { storeUrl: config.store }, ...(options.logger !== undefined ? { logger: options.logger } : {}) });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { progressEnabledByDefault } from '../../core/progress.js';
 import { PUBLISH_DEFAULTS, publishModel, type PublishReport } from '../../jobs/publish.js';
 import { loadModel } from '../../models/model-io.js';
+import { unfixedLmdbWarning } from '../../store/lmdb-binary.js';
 import { DEFAULT_STORE_URL, openStore, resolveStoreUrl } from '../../store/open-store.js';
 import { emit, parseIntOption } from '../kit.js';
 
@@ -43,7 +44,10 @@ export function registerPublishCommand(program: Command): void {
 /** The command's action: load, publish, print. Resolves with the report. */
 export async function runPublish(flags: PublishFlags): Promise<PublishReport> {
   const model = await loadModel(flags.model);
-  const store = await openStore(resolveStoreUrl(flags.store));
+  const url = resolveStoreUrl(flags.store);
+  const store = await openStore(url);
+  const unfixed = unfixedLmdbWarning(url);
+  if (unfixed) process.stderr.write(`warning: ${unfixed}\n`);
   try {
     const report = await publishModel(model, store, {
       topK: flags.topK,

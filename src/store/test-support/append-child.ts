@@ -8,15 +8,16 @@
  */
 import { openStore } from '../open-store.js';
 
-const [url, prefix, ms, mode, users] = process.argv.slice(2);
+const [url, prefix, ms, mode, users, size] = process.argv.slice(2);
 const USERS = Number(users);
+const SIZE = Number(size ?? 50);
 const store = await openStore(url, { appendThread: mode === 'thread' });
 const end = Date.now() + Number(ms);
 let next = 0;
 let appended = 0;
 const loop = async (): Promise<void> => {
   while (Date.now() < end) {
-    const events = Array.from({ length: 50 }, () => {
+    const events = Array.from({ length: SIZE }, () => {
       const n = next++;
       return { eventId: `${prefix}-${n}`, userId: `user-${n % USERS}`, itemId: `item-${n % 5_000}`, type: 'view', ts: 1_000 + n };
     });
