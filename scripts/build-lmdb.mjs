@@ -83,7 +83,9 @@ if (existsSync(stampPath) && existsSync(binaryPath)) {
 }
 
 // 3. The tools node-gyp needs, named up front rather than through a compiler error.
-const missing = ['make', process.env.CXX || 'g++', process.env.CC || 'cc', 'python3'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+// (On Windows node-gyp looks for Visual Studio itself, and says what is missing.)
+const tools = process.platform === 'win32' ? [] : ['make', process.env.CXX || 'g++', process.env.CC || 'cc', 'python3'];
+const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) fail(`missing ${missing.join(', ')} (on Debian/Ubuntu: apt-get install g++ make python3)`);
 const gypCandidates = [
   process.env.npm_execpath && join(dirname(dirname(process.env.npm_execpath)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
