@@ -44,12 +44,10 @@ export function encodeRanked(ranked: StoredList): Buffer {
  * more than the store read itself on the serving path. `where` names the entry in the error (a
  * function, so the name is only built when needed). The result never shares memory with `bytes`.
  *
- * The copy comes from Buffer.allocUnsafe, which carves lists under 4 KiB (511 entries) out of
- * Node's shared 8 KiB pool (8-byte aligned) instead of giving each its own ArrayBuffer. The
- * collector tracks and sweeps every ArrayBuffer one by one, and a server decodes a list per read:
- * at 2,000 reads/s that sweep took 1.9-3.3 ms of each full collection and 0.3 ms of each scavenge
- * on LMDB, 0.65-0.80 and 0.03 ms with the pool (BENCHMARKS.md). So a decoded list's `.buffer` is
- * shared: never transfer it to another thread, and read it only through the list's offsets.
+ * Each list gets a buffer of its own, of exactly its size. Carving lists out of Node's shared
+ * Buffer pool halved the collector's ArrayBuffer work on the read path, but the answer cache keeps
+ * every list it is given, and one kept list then holds a whole 8 KiB pool block: 8,848 cached
+ * top-100 lists held 40-56 MB instead of 7 MB (BENCHMARKS.md, serving section).
  * @throws RTREC_ERR_STORE_CORRUPT on a wrong format or length
  */
 export function decodeRanked(bytes: Uint8Array, where: string | (() => string)): StoredList {
@@ -60,10 +58,9 @@ export function decodeRanked(bytes: Uint8Array, where: string | (() => string)):
   }
   const n = (bytes.length - 1) / 8;
   if (LITTLE_ENDIAN) {
-    const aligned = Buffer.allocUnsafe(8 * n);
+    const aligned = new Uint8Array(8 * n);
     aligned.set(bytes.subarray(1));
-    const at = aligned.byteOffset;
-    return withFormat({ items: new Int32Array(aligned.buffer, at, n), scores: new Float32Array(aligned.buffer, at + 4 * n, n) }, format);
+    return withFormat({ items: new Int32Array(aligned.buffer, 0, n), scores: new Float32Array(aligned.buffer, 4 * n, n) }, format);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const items = new Int32Array(n);
