@@ -20,7 +20,8 @@
 // time while it is written (rtrec serve logs a warning; see docs/operate.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,7 @@ const STAMP = 'build/rtrec-lmdb-fix.json';
 const BINARY = 'build/Release/lmdb.node';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const lmdbDir = join(root, 'node_modules', 'lmdb');
+const require = createRequire(join(root, 'package.json'));
 
 function fail(message) {
   process.stderr.write(`\nrtrec: cannot build LMDB with its multi-process fix: ${message}\n`);
@@ -50,18 +51,44 @@ if (process.env.RTREC_SKIP_LMDB_BUILD === '1') {
   process.stderr.write('rtrec: RTREC_SKIP_LMDB_BUILD=1: keeping lmdb-js\'s prebuilt binary, without the fix for processes opening a store while another writes it (docs/operate.md)\n');
   process.exit(0);
 }
-if (!existsSync(join(lmdbDir, 'package.json'))) fail(`no lmdb package in ${lmdbDir} (run npm ci first)`);
+/** lmdb's package folder as this package resolves it (hoisted or not); its exports hide package.json. */
+function findLmdb() {
+  let dir;
+  try {
+    dir = dirname(require.resolve('lmdb'));
+  } catch {
+    fail(`this package cannot find its lmdb dependency from ${root} (run npm ci first)`);
+  }
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'lmdb') return dir;
+  }
+  return fail(`no package.json of lmdb above ${require.resolve('lmdb')}`);
+}
+
+/** Runs a file operation, turning its error into fail(): node_modules may be read-only. */
+function fsStep(what, op) {
+  try {
+    return op();
+  } catch (err) {
+    return fail(`${what}: ${err.message}`);
+  }
+}
+
+const lmdbDir = findLmdb();
 const version = JSON.parse(readFileSync(join(lmdbDir, 'package.json'), 'utf8')).version;
 if (version !== LMDB_VERSION) fail(`lmdb is ${version}, and this fix was written and tested for ${LMDB_VERSION}: check whether ${version} still needs it, then update scripts/build-lmdb.mjs`);
 
 // 1. The source: fixed in place (idempotent), written whole or not at all.
 const sourcePath = join(lmdbDir, SOURCE);
-const source = readFileSync(sourcePath, 'utf8');
+const source = fsStep(`reading ${sourcePath}`, () => readFileSync(sourcePath, 'utf8'));
 const count = (text) => source.split(text).length - 1;
 if (count(BEFORE) === 1 && count(AFTER) === 0) {
   const tmp = `${sourcePath}.rtrec-tmp`;
-  writeFileSync(tmp, source.replace(BEFORE, AFTER));
-  renameSync(tmp, sourcePath);
+  fsStep(`fixing ${sourcePath}`, () => {
+    writeFileSync(tmp, source.replace(BEFORE, AFTER));
+    renameSync(tmp, sourcePath);
+  });
 } else if (!(count(BEFORE) === 0 && count(AFTER) === 1)) {
   fail(`${SOURCE} in lmdb ${version} does not have the expected lines once (found ${count(BEFORE)} unfixed, ${count(AFTER)} fixed)`);
 }
@@ -87,12 +114,22 @@ if (existsSync(stampPath) && existsSync(binaryPath)) {
 const tools = process.platform === 'win32' ? [] : ['make', process.env.CXX || 'g++', process.env.CC || 'cc', 'python3'];
 const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) fail(`missing ${missing.join(', ')} (on Debian/Ubuntu: apt-get install g++ make python3)`);
+// npm names its node-gyp to every script it runs; else npm's usual places, else a node-gyp package.
+const resolveGyp = () => {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    return undefined;
+  }
+};
 const gypCandidates = [
+  process.env.npm_config_node_gyp,
   process.env.npm_execpath && join(dirname(dirname(process.env.npm_execpath)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  resolveGyp(),
 ].filter(Boolean);
 const nodeGyp = gypCandidates.find((p) => existsSync(p));
-if (!nodeGyp) fail(`node-gyp not found (npm ships it; looked in ${gypCandidates.join(', ')})`);
+if (!nodeGyp) fail(`node-gyp not found (npm ships it; looked in ${gypCandidates.join(', ')}); npm install -g node-gyp provides one`);
 // Node's headers where this node is installed, when they are there; else node-gyp downloads them.
 const prefix = resolve(dirname(process.execPath), '..');
 const args = [nodeGyp, 'rebuild', '-j', String(availableParallelism())];
@@ -104,7 +141,11 @@ const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 console.log(`rtrec: building LMDB ${version} from source with its multi-process fix (about a minute; log: ${logPath})`);
 const log = createWriteStream(logPath);
-const child = spawn(process.execPath, args, { cwd: lmdbDir, stdio: ['ignore', 'pipe', 'pipe'] });
+// lmdb's binding.gyp reads these: LMDB_DATA_V1 would build the older data format, which may not
+// open existing stores; the others change how the binary calls into V8. The build uses its defaults.
+const env = { ...process.env };
+for (const name of ['LMDB_DATA_V1', 'ENABLE_V8_FUNCTIONS', 'ENABLE_FAST_API_CALLS']) delete env[name];
+const child = spawn(process.execPath, args, { cwd: lmdbDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 child.stdout.pipe(log, { end: false });
 child.stderr.pipe(log, { end: false });
 const ticker = process.stdout.isTTY ? setInterval(() => process.stdout.write(`\rrtrec: compiling… ${elapsed()}`), 1000) : undefined;
@@ -119,10 +160,13 @@ if (code !== 0) {
   fail(`node-gyp exited with ${code} after ${elapsed()}; the end of ${logPath}:\n${tail}`);
 }
 
-// 5. lmdb-js must now load this binary (it prefers build/Release over its prebuilt packages).
-const probe = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('lmdb'); const fs = await import('node:fs'); process.stdout.write(fs.readFileSync('/proc/self/maps', 'utf8'))"], { cwd: root, encoding: 'utf8' });
-if (process.platform === 'linux' && (probe.status !== 0 || !probe.stdout.includes(binaryPath))) {
-  fail(`the new binary built, but lmdb does not load it (${probe.status !== 0 ? probe.stderr.trim() : 'another binary was mapped'})`);
+// 5. lmdb-js must now load this binary (it prefers build/Release over its prebuilt packages); the
+// maps show resolved paths. Only Linux shows them.
+if (process.platform === 'linux') {
+  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('lmdb'); const fs = await import('node:fs'); process.stdout.write(fs.readFileSync('/proc/self/maps', 'utf8'))"], { cwd: root, encoding: 'utf8' });
+  if (probe.status !== 0 || !probe.stdout.includes(realpathSync(binaryPath))) {
+    fail(`the new binary built, but lmdb does not load it (${probe.status !== 0 ? probe.stderr.trim() : 'another binary was mapped'})`);
+  }
 }
-writeFileSync(stampPath, `${JSON.stringify({ ...wanted, sha256: sha256(binaryPath) }, null, 2)}\n`);
+fsStep(`writing ${stampPath}`, () => writeFileSync(stampPath, `${JSON.stringify({ ...wanted, sha256: sha256(binaryPath) }, null, 2)}\n`));
 console.log(`rtrec: LMDB built with its multi-process fix in ${elapsed()} (${BINARY})`);

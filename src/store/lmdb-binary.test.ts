@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LMDB_FIX, lmdbBinaryStatus, loadedLmdbBinary, unfixedLmdbWarning } from './lmdb-binary.js';
 import { openStore } from './open-store.js';
+import { skipWithoutFixedLmdb } from './test-support/fixed-lmdb.js';
+
+const withoutFix = await skipWithoutFixedLmdb();
 
 const BUILT = '/app/node_modules/lmdb/build/Release/lmdb.node';
 const PREBUILT = '/app/node_modules/@lmdb/lmdb-linux-x64/node.abi115.glibc.node';
@@ -25,6 +28,13 @@ describe('lmdbBinaryStatus', () => {
     expect(loadedLmdbBinary(maps(BUILT))).toBe(BUILT);
     expect(loadedLmdbBinary(maps(PREBUILT))).toBe(PREBUILT);
     expect(loadedLmdbBinary(maps('/app/node_modules/other/x.node'))).toBeUndefined();
+    expect(loadedLmdbBinary(maps('/my app/node_modules/lmdb/build/Release/lmdb.node'))).toBe('/my app/node_modules/lmdb/build/Release/lmdb.node');
+  });
+
+  it('tells a binary replaced on disk since it was loaded', () => {
+    const status = lmdbBinaryStatus(reader({ '/proc/self/maps': maps(`${BUILT} (deleted)`) }), () => 'abc');
+    expect(status.fixed).toBe(false);
+    expect(status.problem).toMatch(/replaced on disk since \(restart/);
   });
 
   it('counts as fixed only the built binary whose stamp names the fix and its hash', () => {
@@ -38,7 +48,7 @@ describe('lmdbBinaryStatus', () => {
   });
 
   // npm ci runs scripts/build-lmdb.mjs (postinstall): the store this suite tests must be the fixed build.
-  it.runIf(process.platform === 'linux')('is the fixed build in this checkout', async () => {
+  it.skipIf(withoutFix || process.platform !== 'linux')('is the fixed build in this checkout', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rtrec-lmdb-binary-'));
     try {
       await (await openStore(`lmdb://${dir}`)).close();

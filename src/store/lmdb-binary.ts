@@ -49,6 +49,7 @@ export function lmdbBinaryStatus(read: ReadText = readText, hash: (path: string)
   if (maps === undefined) return { fixed: false, path: undefined, problem: 'cannot tell which LMDB binary is loaded (no /proc/self/maps)' };
   const path = loadedLmdbBinary(maps);
   if (path === undefined) return { fixed: false, path, problem: 'no LMDB binary is loaded in this process' };
+  if (path.endsWith(DELETED)) return { fixed: false, path, problem: `the LMDB binary this process loaded, ${path.slice(0, -DELETED.length)}, was replaced on disk since (restart the process)` };
   if (!path.endsWith('/build/Release/lmdb.node')) {
     return { fixed: false, path, problem: `the LMDB binary is lmdb-js's prebuilt ${path}, not one built by scripts/build-lmdb.mjs` };
   }
@@ -63,13 +64,21 @@ export function lmdbBinaryStatus(read: ReadText = readText, hash: (path: string)
   return { fixed: true, path, problem: undefined };
 }
 
-/** The path of lmdb-js's native binary among the files mapped in /proc/self/maps. */
+/** How /proc/self/maps marks a mapped file that was removed or replaced since. */
+const DELETED = ' (deleted)';
+
+/**
+ * The path of lmdb-js's native binary among the files mapped in /proc/self/maps; it ends with
+ * ' (deleted)' when the file was replaced since it was loaded.
+ */
 export function loadedLmdbBinary(maps: string): string | undefined {
   for (const line of maps.split('\n')) {
     // address perms offset dev inode path: the path is everything after the fifth field.
-    const path = /^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\/.*)$/.exec(line)?.[1];
-    if (path === undefined || !path.endsWith('.node')) continue;
-    if (path.endsWith('/build/Release/lmdb.node') || path.includes('/node_modules/lmdb/') || path.includes('/@lmdb/lmdb-')) return path;
+    const mapped = /^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\/.*)$/.exec(line)?.[1];
+    if (mapped === undefined) continue;
+    const path = mapped.endsWith(DELETED) ? mapped.slice(0, -DELETED.length) : mapped;
+    if (!path.endsWith('.node')) continue;
+    if (path.endsWith('/build/Release/lmdb.node') || path.includes('/node_modules/lmdb/') || path.includes('/@lmdb/lmdb-')) return mapped;
   }
   return undefined;
 }
